@@ -1,0 +1,51 @@
+"""`create_app(config)`: a Quart app around a fresh kernel (no module-level state)."""
+from __future__ import annotations
+
+from quart import Quart, Response
+from werkzeug.exceptions import HTTPException
+
+from core.config import Config
+from core.ddp.gateway import DdpGateway
+from core.errors import ApiError
+from core.kernel import Kernel
+from core.rest.dispatch import RestDispatcher, error_response, http_error
+
+ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+
+
+def create_app(config: Config | None = None) -> Quart:
+    config = config or Config.from_env()
+    kernel = Kernel(config)
+    app = Quart("orbitchat")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.extensions["orbitchat"] = kernel
+
+    rest = RestDispatcher(kernel)
+    ddp = DdpGateway(kernel)
+    app.add_url_rule("/api/<path:path>", "rest", rest.__call__, methods=ALL_METHODS)
+    app.add_websocket("/websocket", "ddp", ddp.serve)
+    app.add_websocket("/sockjs/<a>/<b>/websocket", "sockjs", lambda a, b: ddp.serve())
+
+    @app.before_serving
+    async def _start() -> None:
+        await kernel.start()
+
+    @app.after_serving
+    async def _stop() -> None:
+        await kernel.stop()
+
+    @app.errorhandler(HTTPException)
+    async def _http_error(exc: HTTPException) -> Response:
+        return error_response(http_error(exc))
+
+    @app.errorhandler(Exception)
+    async def _error(exc: Exception) -> Response:
+        app.logger.exception("unhandled error")
+        return error_response(ApiError("Internal server error", status=500))
+
+    return app
+
+
+def kernel_of(app: Quart) -> Kernel:
+    return app.extensions["orbitchat"]

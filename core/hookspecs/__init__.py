@@ -1,0 +1,15 @@
+"""Hook specifications, one module per domain; `hookimpl` is what plugins and apps decorate with."""
+from __future__ import annotations
+
+import pluggy
+
+PROJECT = "orbitchat"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+def spec_modules() -> list:
+    """Every hookspec module; the plugin manager adds them all."""
+    from core.hookspecs import auth, kernel, settings
+
+    return [kernel, auth, settings]

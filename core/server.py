@@ -1,0 +1,35 @@
+"""Running an app under Hypercorn: used by the CLI, the test fixtures and the benchmarks."""
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HyperConfig
+from quart import Quart
+
+from core.config import Config
+
+
+def hypercorn_config(config: Config, sock: socket.socket | None = None) -> HyperConfig:
+    hc = HyperConfig()
+    hc.bind = [f"fd://{sock.fileno()}"] if sock is not None else [f"{config.host}:{config.port}"]
+    hc.websocket_max_message_size = config.max_ddp_frame_bytes
+    hc.accesslog = None
+    hc.errorlog = None  # the kernel prints its own start-up lines; errors go through logging
+    hc.graceful_timeout = 5
+    hc.keep_alive_timeout = 30
+    return hc
+
+
+def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def run(app: Quart, config: Config, stop: asyncio.Event, sock: socket.socket | None = None) -> None:
+    await serve(app, hypercorn_config(config, sock), shutdown_trigger=stop.wait)

@@ -1,0 +1,114 @@
+"""Storage bootstrap: the embedded SecantusDB child process, the MongoDB client, beanie initialisation.
+
+The embedded server always runs as its own process (never imported here): it keeps its licence at arm's
+length and gets the second CPU core. It dies with us: PR_SET_PDEATHSIG makes the kernel send it SIGTERM
+if this process exits for any reason, so a crash leaves no orphan.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pymongo import AsyncMongoClient, MongoClient
+
+log = logging.getLogger("orbitchat.storage")
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+    os.setpgrp()  # a Ctrl-C in the terminal goes to us; we stop the database in order
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _server_command() -> list[str]:
+    exe = shutil.which("secantusd-py", path=str(Path(sys.executable).parent)) or shutil.which("secantusd-py")
+    if exe:
+        return [exe]
+    return [sys.executable, "-m", "secantus"]
+
+
+class EmbeddedDatabase:
+    """A SecantusDB server owned by this process, with its data in `path`."""
+
+    def __init__(self, path: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.path = Path(path)
+        self.host = host
+        self.port = port or free_port(host)
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        log_file = open(self.path.parent / "db.log", "ab")
+        cmd = _server_command() + ["--host", self.host, "--port", str(self.port),
+                                   "--storage-path", str(self.path), "--log-level", "WARNING"]
+        self.proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     preexec_fn=_die_with_parent, close_fds=True)
+        log_file.close()
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        client = MongoClient(self.url, serverSelectionTimeoutMS=200, connectTimeoutMS=200)
+        try:
+            while True:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise RuntimeError(f"embedded database exited with code {self.proc.returncode}; "
+                                       f"see {self.path.parent / 'db.log'}")
+                try:
+                    client.admin.command("ping")
+                    return
+                except Exception:
+                    if time.monotonic() > deadline:
+                        self.stop()
+                        raise RuntimeError("embedded database did not answer in time") from None
+                    time.sleep(0.05)
+        finally:
+            client.close()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM lets WiredTiger checkpoint and close cleanly; SIGKILL only if it will not stop."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.error("embedded database did not stop within %.0fs; killing it", timeout)
+            proc.kill()
+            proc.wait()
+
+
+def make_client(url: str) -> AsyncMongoClient:
+    return AsyncMongoClient(url, tz_aware=True, uuidRepresentation="standard", serverSelectionTimeoutMS=10000)
+
+
+def describe(url: str) -> str:
+    """A database URL safe to print (credentials removed)."""
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

@@ -1,0 +1,56 @@
+"""Shared fixtures: one embedded database per test run, a fresh database and app per test."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from core.context import random_id
+from core.storage import EmbeddedDatabase
+from tests.helpers import start_server
+
+
+@pytest.fixture(scope="session")
+def mongo_url():
+    """MONGO_URL runs the suite against an existing server; otherwise one embedded server per run."""
+    if os.environ.get("MONGO_URL"):
+        yield os.environ["MONGO_URL"]
+        return
+    with tempfile.TemporaryDirectory(prefix="orbitchat-test-db-") as tmp:
+        db = EmbeddedDatabase(Path(tmp) / "db")
+        db.start()
+        try:
+            yield db.url
+        finally:
+            db.stop()
+
+
+@pytest.fixture
+def db_name():
+    return "t_" + random_id(10)
+
+
+@pytest.fixture
+async def server_factory(mongo_url, db_name, tmp_path):
+    """`await server_factory(plugins=(...), env={...})` starts an app; all are stopped and the db dropped."""
+    started = []
+
+    async def make(plugins=("settings",), env=None, **config):
+        srv = await start_server(mongo_url, db_name, plugins, env, data_dir=tmp_path, **config)
+        started.append(srv)
+        return srv
+
+    yield make
+    for srv in started:
+        await srv.stop()
+    from pymongo import AsyncMongoClient
+    client = AsyncMongoClient(mongo_url)
+    await client.drop_database(db_name)
+    await client.close()
+
+
+@pytest.fixture
+async def server(server_factory):
+    return await server_factory()
