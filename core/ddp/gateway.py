@@ -258,6 +258,10 @@ class DdpGateway:
     async def _cleanup(self, conn: DdpConnection) -> None:
         k = self.kernel
         k.ddp.connections.pop(conn.id, None)
+        try:
+            await k.broker.emit("socket.disconnected", {"connectionId": conn.id, "userId": conn.user_id})
+        except Exception:
+            log.exception("socket.disconnected event failed")
         for sub in conn.subs.values():
             if sub.event_name:
                 k.ddp.unsubscribe(conn, sub.name, sub.event_name)

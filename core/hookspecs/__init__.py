@@ -10,6 +10,6 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 def spec_modules() -> list:
     """Every hookspec module; the plugin manager adds them all."""
-    from core.hookspecs import auth, kernel, settings
+    from core.hookspecs import auth, kernel, messages, rooms, settings, users
 
-    return [kernel, auth, settings]
+    return [kernel, auth, settings, users, rooms, messages]

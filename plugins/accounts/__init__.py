@@ -1,0 +1,5 @@
+"""accounts service (being built)."""
+
+
+class Plugin:
+    name = "accounts"

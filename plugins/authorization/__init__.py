@@ -1,0 +1,5 @@
+"""authorization service (being built)."""
+
+
+class Plugin:
+    name = "authorization"

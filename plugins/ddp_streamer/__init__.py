@@ -1,0 +1,5 @@
+"""ddp_streamer service (being built)."""
+
+
+class Plugin:
+    name = "ddp_streamer"

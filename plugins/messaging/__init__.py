@@ -1,0 +1,5 @@
+"""messaging service (being built)."""
+
+
+class Plugin:
+    name = "messaging"

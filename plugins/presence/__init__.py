@@ -1,0 +1,5 @@
+"""presence service (being built)."""
+
+
+class Plugin:
+    name = "presence"

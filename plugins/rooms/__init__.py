@@ -1,0 +1,5 @@
+"""rooms service (being built)."""
+
+
+class Plugin:
+    name = "rooms"
