@@ -54,3 +54,33 @@ async def server_factory(mongo_url, db_name, tmp_path):
 @pytest.fixture
 async def server(server_factory):
     return await server_factory()
+
+
+@pytest.fixture(scope="session")
+def nats_url():
+    """A real nats-server for the run (Debian package `nats-server`, installed by .ci/test)."""
+    import shutil
+    import subprocess
+    import time
+
+    from core.storage import free_port
+    exe = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    port = free_port()
+    proc = subprocess.Popen([exe, "-a", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    import socket
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("nats-server did not start")
+            time.sleep(0.05)
+    try:
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -1,0 +1,59 @@
+"""The NATS transport against a real nats-server: two brokers behave as one."""
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+
+from core.broker import Broker, ServiceNotFound
+from core.context import random_id
+from core.errors import ApiError
+from core.transport_nats import NatsTransport
+
+
+@pytest.fixture
+async def pair(nats_url):
+    prefix = "t" + random_id(8)
+    a, b = Broker(NatsTransport(nats_url, prefix)), Broker(NatsTransport(nats_url, prefix))
+    await a.start()
+    await b.start()
+    yield a, b
+    await a.stop()
+    await b.stop()
+
+
+async def test_event_reaches_other_process_once_with_dates(pair):
+    a, b = pair
+    got_a, got_b = [], []
+    await a.subscribe("watch.messages", got_a.append)
+    await b.subscribe("watch.messages", got_b.append)
+    await asyncio.sleep(0.1)  # subscriptions reach the server
+    ts = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+    await a.emit("watch.messages", {"message": {"_id": "m1", "ts": ts}})
+    for _ in range(50):
+        if got_b:
+            break
+        await asyncio.sleep(0.02)
+    assert got_a == [{"message": {"_id": "m1", "ts": ts}}]  # local delivery, no echo duplicate
+    assert got_b == [{"message": {"_id": "m1", "ts": ts}}]
+    await asyncio.sleep(0.1)
+    assert len(got_a) == 1
+
+
+async def test_call_served_by_other_process(pair):
+    a, b = pair
+
+    async def add(x, y=0):
+        return x + y
+
+    async def fails():
+        raise ApiError("Room not found", "error-room-not-found")
+
+    await b.register("math.add", add)
+    await b.register("rooms.fail", fails)
+    await asyncio.sleep(0.1)
+    assert await a.call("math.add", 2, y=3) == 5
+    with pytest.raises(ApiError) as err:
+        await a.call("rooms.fail")
+    assert err.value.error_type == "error-room-not-found"
+    with pytest.raises(ServiceNotFound):
+        await a.call("nobody.serves.this")
