@@ -98,12 +98,15 @@ class HookRunner:
         return None
 
     async def call_each(self, name: str, **kwargs: Any) -> None:
-        """Await every implementation in order (start-up and shutdown). Errors propagate."""
+        """Await every implementation in order (start-up and shutdown). Errors propagate, naming the plugin."""
         for impl in self._impls(name):
             args = {a: kwargs.get(a) for a in impl.argnames}
-            result = impl.function(**args)
-            if inspect.isawaitable(result):
-                await result
+            try:
+                result = impl.function(**args)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:
+                raise RuntimeError(f"{name}: plugin {impl.plugin_name} failed: {exc!r}") from exc
 
     def notify(self, name: str, **kwargs: Any) -> None:
         """`post_*`: run every implementation in the background; never delays or fails the caller."""
