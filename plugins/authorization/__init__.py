@@ -1,5 +1,4 @@
-"""authorization service (being built)."""
+"""Authorization service: Rocket.Chat's roles and permissions, room-scoped roles, permission checks."""
+from plugins.authorization.hooks import Plugin
 
-
-class Plugin:
-    name = "authorization"
+__all__ = ["Plugin"]

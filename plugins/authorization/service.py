@@ -1,0 +1,168 @@
+"""Authorization logic: seeding of Rocket.Chat's default roles and permissions, the in-process permission
+cache, and the checks every service uses (`has_permission`, `has_all`, `has_at_least_one`, `can_access_room`).
+
+A user's roles are its global roles (`users.roles`) plus, when a room is given, the roles on its
+subscription to that room (`rocketchat_subscription.roles`: owner, moderator, leader). A permission is held
+when any of those roles is listed in `rocketchat_permissions.roles`.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo import UpdateOne
+
+from core.jsonutil import to_ms
+
+HERE = Path(__file__).parent
+PERMISSION_CHANGED = "permission.changed"
+ROLES_CHANGED = "watch.roles"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_json(name: str) -> list[dict[str, Any]]:
+    with open(HERE / name, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def event_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A document made JSON-able for a broker event: dates become EJSON `{"$date": ms}` (what DDP sends)."""
+    return {k: {"$date": to_ms(v)} if isinstance(v, datetime) else v for k, v in doc.items()}
+
+
+class AuthorizationService:
+    """Created with the plugin; `start(api)` binds it to the running kernel."""
+
+    api: Any
+
+    def __init__(self) -> None:
+        # permission id -> role ids holding it. Replaced wholesale or per entry, never mutated in place,
+        # so a check running concurrently with a refresh sees either the old or the new set.
+        self.grants: dict[str, frozenset[str]] = {}
+
+    async def start(self, api: Any) -> None:
+        self.api = api
+        self.db = api.db
+        self.permissions = api.db["rocketchat_permissions"]
+        self.roles = api.db["rocketchat_roles"]
+        self.users = api.db["users"]
+        self.subscriptions = api.db["rocketchat_subscription"]
+        self.rooms = api.db["rocketchat_room"]
+        await self.seed()
+        await self.reload()
+        await api.broker.subscribe(PERMISSION_CHANGED, self.on_permission_changed)
+
+    # -- seeding --------------------------------------------------------------------------------
+    def default_permissions(self) -> dict[str, list[str]]:
+        """Rocket.Chat's default table plus what other plugins declared (the table wins on a clash)."""
+        table = {p["_id"]: list(p["roles"]) for p in load_json("default_permissions.json")}
+        for pid, roles in (self.api.permissions or {}).items():
+            table.setdefault(pid, list(roles))
+        return table
+
+    async def seed(self) -> None:
+        """Insert default roles and permissions that are missing; never touch existing ones, so an
+        admin's edits survive restarts. One read and at most one bulk write per collection."""
+        ts = now()
+        roles = load_json("default_roles.json")
+        have = {d["_id"] async for d in self.roles.find({"_id": {"$in": [r["_id"] for r in roles]}}, {"_id": 1})}
+        missing = [UpdateOne({"_id": r["_id"]}, {"$setOnInsert": {**r, "_updatedAt": ts}}, upsert=True)
+                   for r in roles if r["_id"] not in have]
+        if missing:
+            await self.roles.bulk_write(missing, ordered=False)
+        table = self.default_permissions()
+        have = {d["_id"] async for d in self.permissions.find({}, {"_id": 1})}
+        missing = [UpdateOne({"_id": pid}, {"$setOnInsert": {"_id": pid, "roles": roles, "_updatedAt": ts}},
+                             upsert=True)
+                   for pid, roles in table.items() if pid not in have]
+        if missing:
+            await self.permissions.bulk_write(missing, ordered=False)
+
+    # -- cache ----------------------------------------------------------------------------------
+    async def reload(self) -> None:
+        self.grants = {d["_id"]: frozenset(d.get("roles") or ())
+                       async for d in self.permissions.find({}, {"roles": 1})}
+
+    async def reload_one(self, pid: str) -> None:
+        doc = await self.permissions.find_one({"_id": pid}, {"roles": 1})
+        grants = dict(self.grants)
+        if doc is None:
+            grants.pop(pid, None)
+        else:
+            grants[pid] = frozenset(doc.get("roles") or ())
+        self.grants = grants
+
+    async def on_permission_changed(self, event: Mapping[str, Any]) -> None:
+        """Every process refreshes from the database, the source of truth, not from the event body."""
+        data = (event or {}).get("data") or {}
+        pid = data.get("_id")
+        if isinstance(pid, str):
+            await self.reload_one(pid)
+        else:
+            await self.reload()
+
+    # -- checks ---------------------------------------------------------------------------------
+    async def subscription_roles(self, user_id: str, rid: str) -> set[str]:
+        sub = await self.subscriptions.find_one({"rid": rid, "u._id": user_id}, {"roles": 1})
+        return set((sub or {}).get("roles") or ())
+
+    async def check(self, user: Mapping[str, Any] | None, permissions: Iterable[str], rid: str | None,
+                    need_all: bool) -> bool:
+        """The core rule. The subscription is read at most once, and only when global roles do not decide."""
+        perms = [p for p in permissions]
+        if user is None or not perms or not all(isinstance(p, str) for p in perms):
+            return False
+        roles = set(user.get("roles") or ())
+        room_roles: set[str] | None = None
+        for perm in perms:
+            allowed = self.grants.get(perm, frozenset())
+            held = bool(roles & allowed)
+            if not held and rid and isinstance(rid, str) and allowed - roles:
+                if room_roles is None:
+                    room_roles = await self.subscription_roles(str(user.get("_id")), rid)
+                held = bool(room_roles & allowed)
+            if held and not need_all:
+                return True
+            if not held and need_all:
+                return False
+        return need_all
+
+    async def user_by_id(self, user_id: Any) -> dict[str, Any] | None:
+        if isinstance(user_id, Mapping):
+            user_id = user_id.get("_id")
+        if not isinstance(user_id, str) or not user_id:
+            return None
+        return await self.users.find_one({"_id": user_id}, {"roles": 1, "username": 1})
+
+    async def has_permission(self, user_id: Any, permission: str, rid: str | None = None) -> bool:
+        return await self.check(await self.user_by_id(user_id), [permission], rid, need_all=True)
+
+    async def has_all(self, user_id: Any, permissions: list[str], rid: str | None = None) -> bool:
+        return await self.check(await self.user_by_id(user_id), list(permissions or ()), rid, need_all=True)
+
+    async def has_at_least_one(self, user_id: Any, permissions: list[str], rid: str | None = None) -> bool:
+        return await self.check(await self.user_by_id(user_id), list(permissions or ()), rid, need_all=False)
+
+    async def can_access_room(self, user_id: Any, rid: Any) -> bool:
+        """Public room: `view-c-room` or a subscription. Private group: a subscription. Direct message:
+        the user is one of `uids`, or has a subscription."""
+        user = await self.user_by_id(user_id)
+        if user is None or not isinstance(rid, str) or not rid:
+            return False
+        room = await self.rooms.find_one({"_id": rid}, {"t": 1, "uids": 1})
+        if room is None:
+            return False
+        kind = room.get("t")
+        if kind == "c" and await self.check(user, ["view-c-room"], None, need_all=True):
+            return True
+        if kind == "d" and user["_id"] in (room.get("uids") or ()):
+            return True
+        if kind not in ("c", "p", "d"):
+            return False   # livechat and other room types have their own access rules, not ours
+        return await self.subscriptions.count_documents({"rid": rid, "u._id": user["_id"]}, limit=1) > 0
