@@ -1,5 +1,4 @@
-"""accounts service (being built)."""
+"""Accounts service: users, login (password, resume token), logout, tokens stored hashed, profiles."""
+from plugins.accounts.hooks import Plugin
 
-
-class Plugin:
-    name = "accounts"
+__all__ = ["Plugin"]

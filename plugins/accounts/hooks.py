@@ -1,0 +1,43 @@
+"""Accounts plugin: hook adapter."""
+from __future__ import annotations
+
+from typing import Any
+
+from core import hookimpl
+from plugins.accounts.login import LoginFlow
+from plugins.accounts.models import User
+from plugins.accounts.routes import AuthRoutes
+from plugins.accounts.service import AccountsService
+from plugins.accounts.settings import SETTINGS
+
+
+class Plugin:
+    name = "accounts"
+
+    def __init__(self) -> None:
+        self.service = AccountsService()
+        self.flow = LoginFlow(self.service)
+
+    @hookimpl
+    def register_document_models(self) -> list[type]:
+        return [User]
+
+    @hookimpl
+    def register_settings(self) -> list[dict]:
+        return [dict(s) for s in SETTINGS]
+
+    @hookimpl
+    def register_routes(self) -> list:
+        return AuthRoutes(self.service, self.flow).routes()
+
+    @hookimpl
+    async def provide_user_by_token(self, user_id: str, hashed_token: str) -> dict | None:
+        return await self.service.user_by_token(user_id, hashed_token)
+
+    @hookimpl
+    async def orbitchat_startup(self, api: Any) -> None:
+        await self.service.start(api)
+        svc = self.service
+        await api.broker.register("accounts.get_user", svc.get_user)
+        await api.broker.register("accounts.get_user_by_username", svc.find_by_username)
+        await api.broker.register("accounts.get_users", svc.get_users)

@@ -1,0 +1,186 @@
+"""Accounts logic: user lookups, login tokens (stored hashed), sessions. No web framework here."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.security import hash_token, new_token
+from plugins.accounts.models import User
+from plugins.accounts.passwords import DEFAULT_ROUNDS, Passwords
+from plugins.accounts.views import without_services
+
+DAY = timedelta(days=1)
+PAT = "personalAccessToken"
+MAX_IDS = 1000
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def username_ci(username: str) -> dict[str, Any]:
+    """Case-insensitive exact username match (the value is escaped: no client regex reaches MongoDB)."""
+    return {"username": {"$regex": f"^{re.escape(username)}$", "$options": "i"}}
+
+
+def email_ci(email: str) -> dict[str, Any]:
+    return {"emails.address": {"$regex": f"^{re.escape(email)}$", "$options": "i"}}
+
+
+@dataclass
+class Session:
+    """A token just issued: the clear token goes to the client once; only its hash is stored."""
+
+    user: dict[str, Any]
+    token: str
+    token_hash: str
+    expires: datetime
+    type: str
+
+
+class AccountsService:
+    """Created with the plugin; `start(api)` binds it to the running kernel."""
+
+    api: Any
+
+    def __init__(self) -> None:
+        self.passwords = Passwords()
+
+    async def start(self, api: Any) -> None:
+        self.api = api
+        self.coll = User.get_pymongo_collection()
+        rounds = int(api.env.get("ORBITCHAT_BCRYPT_ROUNDS") or DEFAULT_ROUNDS)
+        if rounds != self.passwords.rounds:
+            self.passwords = Passwords(rounds)
+
+    # -- settings -------------------------------------------------------------------------------------
+    def setting(self, sid: str, default: Any = None) -> Any:
+        value = self.api.settings.get(sid)
+        return default if value is None else value
+
+    @property
+    def token_lifetime(self) -> timedelta:
+        days = self.setting("Accounts_LoginExpiration", 90)
+        try:
+            days = float(days)
+        except (TypeError, ValueError):
+            days = 90.0
+        return DAY * (days if days > 0 else 90)
+
+    # -- lookups --------------------------------------------------------------------------------------
+    async def raw(self, user_id: str) -> dict[str, Any] | None:
+        return await self.coll.find_one({"_id": user_id}) if isinstance(user_id, str) else None
+
+    async def get_user(self, user_id: str) -> dict[str, Any] | None:
+        doc = await self.coll.find_one({"_id": user_id}, {"services": 0}) if isinstance(user_id, str) else None
+        return without_services(doc) if doc else None
+
+    async def find_by_username(self, username: str, raw: bool = False) -> dict[str, Any] | None:
+        if not isinstance(username, str) or not username:
+            return None
+        projection = None if raw else {"services": 0}
+        doc = await self.coll.find_one({"username": username}, projection)
+        if doc is None:
+            doc = await self.coll.find_one(username_ci(username), projection)
+        return doc if raw or doc is None else without_services(doc)
+
+    async def find_by_email(self, email: str, raw: bool = False) -> dict[str, Any] | None:
+        if not isinstance(email, str) or not email:
+            return None
+        projection = None if raw else {"services": 0}
+        doc = await self.coll.find_one({"emails.address": email}, projection)
+        if doc is None:
+            doc = await self.coll.find_one(email_ci(email), projection)
+        return doc if raw or doc is None else without_services(doc)
+
+    async def get_users(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        ids = [i for i in ids if isinstance(i, str)][:MAX_IDS]
+        if not ids:
+            return []
+        return [without_services(d) async for d in self.coll.find({"_id": {"$in": ids}}, {"services": 0})]
+
+    async def has_admin(self) -> bool:
+        return await self.coll.find_one({"roles": "admin"}, {"_id": 1}) is not None
+
+    # -- tokens ---------------------------------------------------------------------------------------
+    def token_expired(self, token: Mapping[str, Any], at: datetime | None = None) -> bool:
+        if token.get("type") == PAT:
+            return False   # personal access tokens live until removed
+        when = token.get("when")
+        if not isinstance(when, datetime):
+            return True
+        return aware(when) + self.token_lifetime <= (at or now())
+
+    async def user_by_token(self, user_id: str, hashed_token: str) -> dict[str, Any] | None:
+        """The active user owning this unexpired token, without `services` (what every request checks)."""
+        if not isinstance(user_id, str) or not isinstance(hashed_token, str):
+            return None
+        doc = await self.coll.find_one({"_id": user_id, "services.resume.loginTokens.hashedToken": hashed_token})
+        if doc is None or doc.get("active") is False:
+            return None
+        token = self._token(doc, hashed_token)
+        if token is None or self.token_expired(token):
+            return None
+        return without_services(doc)
+
+    async def user_by_resume(self, token: str) -> tuple[dict[str, Any], str, dict] | None:
+        """Resolve a clear resume token to (raw user, hash, token entry); None when unknown or expired."""
+        if not isinstance(token, str) or not token:
+            return None
+        hashed = hash_token(token)
+        doc = await self.coll.find_one({"services.resume.loginTokens.hashedToken": hashed})
+        if doc is None:
+            return None
+        entry = self._token(doc, hashed)
+        if entry is None or self.token_expired(entry):
+            return None
+        return doc, hashed, entry
+
+    @staticmethod
+    def _token(doc: Mapping[str, Any], hashed: str) -> dict | None:
+        tokens = ((doc.get("services") or {}).get("resume") or {}).get("loginTokens") or []
+        for t in tokens:
+            if isinstance(t, dict) and t.get("hashedToken") == hashed:
+                return t
+        return None
+
+    async def issue_token(self, user: Mapping[str, Any], login_type: str, extra: dict | None = None) -> Session:
+        """Create a token, store its hash; old expired tokens of the user are dropped at the same time."""
+        token = new_token()
+        hashed = hash_token(token)
+        when = now()
+        entry = {"when": when, "hashedToken": hashed, **(extra or {})}
+        await self.coll.update_one({"_id": user["_id"]}, {"$push": {"services.resume.loginTokens": entry}})
+        await self.prune_expired(user["_id"])
+        return Session(without_services(user), token, hashed, when + self.token_lifetime, login_type)
+
+    async def prune_expired(self, user_id: str) -> None:
+        oldest = now() - self.token_lifetime
+        await self.coll.update_one(
+            {"_id": user_id},
+            {"$pull": {"services.resume.loginTokens": {"when": {"$lt": oldest}, "type": {"$ne": PAT}}}})
+
+    async def revoke_token(self, user_id: str, hashed_token: str) -> bool:
+        res = await self.coll.update_one(
+            {"_id": user_id}, {"$pull": {"services.resume.loginTokens": {"hashedToken": hashed_token}}})
+        return res.modified_count > 0
+
+    async def revoke_all(self, user_id: str, keep_pats: bool = False) -> list[str]:
+        """Remove every login token of a user (deactivation, password change); returns the removed hashes."""
+        doc = await self.coll.find_one({"_id": user_id}, {"services.resume.loginTokens": 1})
+        tokens = (((doc or {}).get("services") or {}).get("resume") or {}).get("loginTokens") or []
+        removed = [t.get("hashedToken") for t in tokens if not (keep_pats and t.get("type") == PAT)]
+        if removed:
+            cond: dict[str, Any] = {"type": {"$ne": PAT}} if keep_pats else {"hashedToken": {"$in": removed}}
+            await self.coll.update_one({"_id": user_id}, {"$pull": {"services.resume.loginTokens": cond}})
+        return [h for h in removed if h]
+
+    async def touch_login(self, user_id: str) -> None:
+        await self.coll.update_one({"_id": user_id}, {"$set": {"lastLogin": now()}})

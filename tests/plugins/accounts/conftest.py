@@ -1,0 +1,11 @@
+"""Accounts test fixtures: a server with the accounts plugin and cheap bcrypt."""
+from __future__ import annotations
+
+import pytest
+
+FAST_BCRYPT = {"ORBITCHAT_BCRYPT_ROUNDS": "4"}
+
+
+@pytest.fixture
+async def accounts_server(server_factory):
+    return await server_factory(plugins=("settings", "accounts"), env=dict(FAST_BCRYPT))
