@@ -15,7 +15,8 @@ from core.config import Config
 from core.kernel import Kernel
 from core.server import listening_socket, run
 
-FAST_LIMITS = {"OVERWRITE_SETTING_API_Enable_Rate_Limiter_Limit_Calls_Default": "100000"}
+FAST_LIMITS = {"OVERWRITE_SETTING_API_Enable_Rate_Limiter_Limit_Calls_Default": "100000",
+               "ORBITCHAT_BCRYPT_ROUNDS": "4"}  # accounts: cheap password hashing in tests
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Accounts plugin: hook adapter."""
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from core import hookimpl
@@ -9,6 +10,7 @@ from plugins.accounts.models import User
 from plugins.accounts.routes import AuthRoutes
 from plugins.accounts.service import AccountsService
 from plugins.accounts.settings import SETTINGS
+from plugins.accounts.users import UserStore
 
 
 class Plugin:
@@ -17,6 +19,7 @@ class Plugin:
     def __init__(self) -> None:
         self.service = AccountsService()
         self.flow = LoginFlow(self.service)
+        self.users = UserStore(self.service)
 
     @hookimpl
     def register_document_models(self) -> list[type]:
@@ -41,3 +44,5 @@ class Plugin:
         await api.broker.register("accounts.get_user", svc.get_user)
         await api.broker.register("accounts.get_user_by_username", svc.find_by_username)
         await api.broker.register("accounts.get_users", svc.get_users)
+        await self.users.ensure_rocket_cat()
+        await self.users.ensure_admin(api.env, sys.stdout)
