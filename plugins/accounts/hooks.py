@@ -6,6 +6,7 @@ from typing import Any
 
 from core import hookimpl
 from plugins.accounts.login import LoginFlow
+from plugins.accounts.methods import AuthMethods
 from plugins.accounts.models import User
 from plugins.accounts.routes import AuthRoutes
 from plugins.accounts.service import AccountsService
@@ -32,6 +33,10 @@ class Plugin:
     @hookimpl
     def register_routes(self) -> list:
         return AuthRoutes(self.service, self.flow).routes()
+
+    @hookimpl
+    def register_ddp_methods(self) -> list:
+        return AuthMethods(self.flow).methods()
 
     @hookimpl
     async def provide_user_by_token(self, user_id: str, hashed_token: str) -> dict | None:
