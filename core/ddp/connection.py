@@ -35,6 +35,8 @@ class DdpConnection:
         self.subs: dict[str, Subscription] = {}
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
         self.closing: int | None = None
+        # Set by `close`: the gateway stops waiting for a client that reads nothing and drops it.
+        self.close_requested = asyncio.Event()
         self._on_close: list[Callable[["DdpConnection"], Any]] = []
         self.extra: dict[str, Any] = {}   # per-connection state owned by plugins (e.g. presence)
 
@@ -59,11 +61,19 @@ class DdpConnection:
             log.warning("connection %s (%s) is too slow; closing", self.id, self.user_id)
             self.close(CLOSE_SLOW_CONSUMER)
 
-    def close(self, code: int = 1000) -> None:
-        """Ask the sender loop to close the socket after what is already queued is dropped."""
+    def close(self, code: int = 1000, drain: bool = False) -> None:
+        """Ask the sender loop to close the socket. What is already queued is dropped, or with `drain`
+        sent first (e.g. a `force_logout` event before a logout close) when the queue has room."""
         if self.closing is not None:
             return
         self.closing = code
+        self.close_requested.set()
+        if drain:
+            try:
+                self.queue.put_nowait(None)
+                return
+            except asyncio.QueueFull:
+                pass
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(None)

@@ -1,5 +1,4 @@
-"""ddp_streamer service (being built)."""
+"""ddp_streamer service: every Rocket.Chat stream, its read rules, and broker events turned into stream events."""
+from plugins.ddp_streamer.hooks import Plugin
 
-
-class Plugin:
-    name = "ddp_streamer"
+__all__ = ["Plugin"]

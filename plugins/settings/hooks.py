@@ -39,10 +39,6 @@ class Plugin:
     def register_ddp_methods(self) -> list:
         return ddp_methods.methods(self.service)
 
-    @hookimpl
-    def register_streams(self) -> list:
-        return ddp_methods.streams()
-
     @hookimpl(tryfirst=True)
     async def orbitchat_startup(self, api: Any) -> None:
         await self.service.start(api)

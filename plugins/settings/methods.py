@@ -1,10 +1,11 @@
-"""DDP: public-settings/get, private-settings/get; the notify-all stream for public setting changes."""
+"""DDP: public-settings/get, private-settings/get. (Setting changes reach clients through ddp_streamer,
+which maps the `watch.settings` event to its streams.)"""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from core.ddp import DdpMethod, MethodInvocation, Stream
+from core.ddp import DdpMethod, MethodInvocation
 
 from plugins.settings.service import SettingsService, public_view
 
@@ -37,7 +38,3 @@ def methods(service: SettingsService) -> list[DdpMethod]:
         DdpMethod("private-settings/get", private_get, params=UPDATED_SINCE),
     ]
 
-
-def streams() -> list[Stream]:
-    # Public setting changes go to everyone, anonymous clients included (the login page reads them).
-    return [Stream("stream-notify-all", auth=False)]

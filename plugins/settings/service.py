@@ -1,4 +1,4 @@
-"""Settings logic: seed declared settings, validate and persist changes, broadcast them."""
+"""Settings logic: seed declared settings, validate and persist changes, emit `watch.settings`."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -131,15 +131,10 @@ class SettingsService:
         return {"_id": sid, "value": value}
 
     def on_changed(self, event: dict[str, Any]) -> None:
-        """A committed change (from this process or another): update the view, tell websocket clients."""
+        """A committed change (from this process or another): update this process's view. Websocket
+        clients learn of it from ddp_streamer, which listens to the same event."""
         setting = event.get("setting") or {}
         sid = setting.get("_id")
         if sid not in self.api.settings.definitions:
             return
         self.api.settings.apply(sid, setting.get("value"))
-        if setting.get("public"):
-            payload = {k: setting[k] for k in ("_id", "value", "editor") if setting.get(k) is not None}
-            action = event.get("clientAction", "updated")
-            self.api.ddp.publish("stream-notify-all", "public-settings-changed", [action, payload])
-            self.api.ddp.publish("stream-notify-all", "public-info",
-                                 [["public-settings-changed", [action, payload]]])
