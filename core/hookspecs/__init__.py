@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pluggy
 
-PROJECT = "orbitchat"
+from apps_sdk.markers import PROJECT, hookimpl
+
 hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
+
+__all__ = ["PROJECT", "hookimpl", "hookspec", "spec_modules"]
 
 
 def spec_modules() -> list:

@@ -1,0 +1,1 @@
+"""Runs each app in its own confined OS process and speaks framed JSON-RPC with it."""
