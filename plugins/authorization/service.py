@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import ReturnDocument, UpdateOne
 
-from core.jsonutil import to_ms
+from core.errors import ApiError, MeteorError
 
 HERE = Path(__file__).parent
 PERMISSION_CHANGED = "permission.changed"
@@ -29,11 +29,6 @@ def now() -> datetime:
 def load_json(name: str) -> list[dict[str, Any]]:
     with open(HERE / name, encoding="utf-8") as f:
         return json.load(f)
-
-
-def event_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A document made JSON-able for a broker event: dates become EJSON `{"$date": ms}` (what DDP sends)."""
-    return {k: {"$date": to_ms(v)} if isinstance(v, datetime) else v for k, v in doc.items()}
 
 
 class AuthorizationService:
@@ -166,3 +161,51 @@ class AuthorizationService:
         if kind not in ("c", "p", "d"):
             return False   # livechat and other room types have their own access rules, not ours
         return await self.subscriptions.count_documents({"rid": rid, "u._id": user["_id"]}, limit=1) > 0
+
+    # -- the permission table -------------------------------------------------------------------
+    async def list_permissions(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"_updatedAt": {"$gt": since}} if since else {}
+        return [d async for d in self.permissions.find(query).sort("_id", 1)]
+
+    async def removed_since(self, collection: str, since: datetime) -> list[dict[str, Any]]:
+        """Deletions recorded in Rocket.Chat's trash collection (`rocketchat__trash`) after `since`."""
+        cursor = self.db["rocketchat__trash"].find({"__collection__": collection, "_deletedAt": {"$gt": since}},
+                                                   {"_id": 1, "_deletedAt": 1})
+        return [d async for d in cursor]
+
+    async def set_permission_roles(self, changes: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
+        """Replace the roles of each named permission. Every permission and role must exist. Returns the
+        updated documents; each change is announced with `permission.changed`."""
+        pids = [pid for pid, _ in changes]
+        known = {d["_id"] async for d in self.permissions.find({"_id": {"$in": pids}}, {"_id": 1})}
+        if len(known) != len(set(pids)):
+            raise ApiError("Invalid permission", "error-invalid-permission")
+        role_ids = sorted({r for _, roles in changes for r in roles})
+        found = {d["_id"] async for d in self.roles.find({"_id": {"$in": role_ids}}, {"_id": 1})}
+        if len(found) != len(role_ids):
+            raise ApiError("Invalid role", "error-invalid-role")
+        for pid, roles in changes:
+            if pid == "access-permissions" and "admin" not in roles:
+                # Rocket.Chat refuses this too: it would lock every administrator out of this very API.
+                raise MeteorError("error-action-not-allowed", "Removing permission is not allowed")
+        docs = []
+        for pid, roles in changes:
+            doc = await self.permissions.find_one_and_update(
+                {"_id": pid}, {"$set": {"roles": list(dict.fromkeys(roles)), "_updatedAt": now()}},
+                return_document=ReturnDocument.AFTER)
+            docs.append(doc)
+            await self.reload_one(pid)
+            await self.api.broker.emit(PERMISSION_CHANGED, {"clientAction": "updated", "data": doc})
+        return docs
+
+    async def change_permission_role(self, pid: str, role: str, add: bool) -> None:
+        """Add or remove one role on one permission (the DDP methods of Rocket.Chat's admin UI)."""
+        doc = await self.permissions.find_one({"_id": pid}, {"roles": 1})
+        if doc is None:
+            raise MeteorError("error-invalid-permission", "Permission does not exist")
+        roles = list(doc.get("roles") or [])
+        if add and role not in roles:
+            roles.append(role)
+        elif not add:
+            roles = [r for r in roles if r != role]
+        await self.set_permission_roles([(pid, roles)])

@@ -11,16 +11,36 @@ from typing import Any
 import pytest
 
 from core import hookimpl
+from core.ddp import DdpMethod, MethodInvocation
+from core.errors import ApiError
+from core.security import hash_token
+
+RESUME = {"type": "array", "minItems": 1, "maxItems": 1, "prefixItems": [
+    {"type": "object", "properties": {"resume": {"type": "string", "maxLength": 200}}, "required": ["resume"],
+     "additionalProperties": False}]}
 
 
 class TokenAuth:
-    """Test double for the accounts plugin's token lookup."""
+    """Test double for the accounts plugin's token lookup and resume login."""
 
     name = "test_token_auth"
 
     @hookimpl
     async def orbitchat_startup(self, api: Any) -> None:
         self.users = api.db["users"]
+
+    @hookimpl
+    def register_ddp_methods(self) -> list:
+        return [DdpMethod("login", self.login, auth=False, params=RESUME)]
+
+    async def login(self, inv: MethodInvocation, params: dict) -> dict:
+        """DDP `login` with a resume token only: enough for method tests."""
+        hashed = hash_token(params["resume"])
+        user = await self.users.find_one({"services.resume.loginTokens.hashedToken": hashed}, {"services": 0})
+        if user is None:
+            raise ApiError("You've been logged out by the server. Please log in again.", "403", status=403)
+        inv.set_user(user, hashed)
+        return {"id": user["_id"], "token": params["resume"]}
 
     @hookimpl
     async def provide_user_by_token(self, user_id: str, hashed_token: str) -> dict | None:
