@@ -48,6 +48,11 @@ DENIED_SYSCALLS = (
     "setresgid", "setgroups", "personality", "acct", "swapon", "swapoff", "reboot", "sethostname",
     "setdomainname", "iopl", "ioperm", "quotactl", "pidfd_open", "pidfd_send_signal", "pidfd_getfd",
     "move_pages", "migrate_pages", "mbind", "set_mempolicy",
+    # Metadata changes Landlock does not cover (an app left as uid 0 without capabilities still owns
+    # root's files): no chmod/chown/xattr/timestamps anywhere.
+    "chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat",
+    "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+    "utime", "utimes", "futimesat", "utimensat",
 )
 
 

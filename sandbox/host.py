@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+from apps_sdk.accessors import PERMISSIONS
 from sandbox.peer import Peer
 from sandbox.protocol import DENIED, RpcError
 
@@ -86,6 +87,7 @@ class AppProcess:
     limits: Limits
     accessors: AccessorHandler
     log_sink: LogSink
+    permissions: frozenset[str] = frozenset()   # from the manifest; deny by default
     proc: asyncio.subprocess.Process | None = None
     peer: Peer | None = None
     confinement: dict = field(default_factory=dict)
@@ -143,10 +145,16 @@ class AppProcess:
     async def _serve_accessor(self, method: str, params: Any) -> Any:
         if not method.startswith("accessor:") or not isinstance(params, dict):
             raise RpcError(DENIED, f"{method} is not an accessor")
+        name = method[len("accessor:"):]
+        if name not in PERMISSIONS:
+            raise RpcError(DENIED, f"unknown accessor {name}")
+        needed = PERMISSIONS[name]
+        if needed is not None and needed not in self.permissions:
+            raise RpcError(DENIED, f"permission {needed} is required for {name} and the app does not have it")
         args, kwargs = params.get("args", []), params.get("kwargs", {})
-        if not isinstance(args, list) or not isinstance(kwargs, dict):
+        if not isinstance(args, list) or not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
             raise RpcError(DENIED, "malformed accessor call")
-        return await self.accessors(self.app_id, method[len("accessor:"):], args, kwargs)
+        return await self.accessors(self.app_id, name, args, kwargs)
 
     async def call(self, method: str, params: Any = None, timeout: float | None = None) -> Any:
         if self.peer is None or self.peer.closed.is_set():

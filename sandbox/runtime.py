@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from apps_sdk.accessors import AREAS, method_names
-from apps_sdk.app import App, CommandContext, Configuration
+from apps_sdk.app import APP_HOOKS, App, CommandContext, Configuration
 from sandbox.protocol import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
 
 
@@ -128,7 +128,7 @@ class AppRuntime:
         }
 
     async def _hook(self, name: str, params: dict) -> Any:
-        fn = getattr(self.app, name, None)
+        fn = getattr(self.app, name, None) if name in APP_HOOKS else None
         if fn is None or not callable(fn):
             raise RpcError(METHOD_NOT_FOUND, f"hook {name} not implemented")
         result = fn(**params)
