@@ -8,9 +8,17 @@ from typing import Any, Mapping
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 
 
+_LIMIT = 256 - 256 % len(_ID_ALPHABET)   # bytes at or above this would bias the alphabet: skipped
+
+
 def random_id(length: int = 17) -> str:
-    """Meteor's `Random.id()`: 17 characters from an unambiguous alphabet (Rocket.Chat's `_id` format)."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+    """Meteor's `Random.id()`: 17 characters from an unambiguous alphabet (Rocket.Chat's `_id` format).
+
+    One `token_bytes` call instead of a `secrets.choice` per character: ids are made on every request."""
+    out: list[str] = []
+    while len(out) < length:
+        out.extend(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in secrets.token_bytes(length + 8) if b < _LIMIT)
+    return "".join(out[:length])
 
 
 @dataclass(frozen=True)
