@@ -74,6 +74,22 @@ class PluginApi:
     async def user_by_token(self, user_id: str, token_hash: str) -> Mapping[str, Any] | None:
         return await self._kernel.user_by_token(user_id, token_hash)
 
+    # -- runtime plugins (apps): added and removed without a restart ---------------------------------
+    def register_plugin(self, plugin: Any, name: str) -> None:
+        self._kernel.pm.register(plugin, name=name)
+
+    def unregister_plugin(self, name: str) -> None:
+        plugin = self._kernel.pm.get_plugin(name)
+        if plugin is not None:
+            self._kernel.pm.unregister(plugin, name=name)
+
+    def hook_args(self, hook: str) -> list[str]:
+        """Argument names of a hookspec (what an implementation receives)."""
+        caller = getattr(self._kernel.pm.hook, hook, None)
+        if caller is None or caller.spec is None:
+            raise LookupError(f"unknown hook {hook}")
+        return list(caller.spec.argnames)
+
     def all_routes(self) -> list[Any]:
         return list(self._kernel.routes)
 

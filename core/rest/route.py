@@ -19,7 +19,8 @@ DEFAULT_LIMIT = "default"
 
 @dataclass
 class Route:
-    """One REST endpoint. Paths are relative to `/api/v1/` unless absolute; `:name` marks a path param.
+    """One REST endpoint. Paths are relative to `/api/v1/` unless absolute; `:name` marks a path param and a
+    final `*name` takes the rest of the path (app endpoints).
 
     auth:        a logged-in user is required (401 otherwise)
     permission:  every listed permission is required (403 otherwise); `any_permission`: at least one
@@ -58,9 +59,12 @@ class Route:
             Draft202012Validator.check_schema(self.query)
             self.query_validator = Draft202012Validator(self.query)
         parts = self.full_path.strip("/").split("/")
-        self.param_names = [p[1:] for p in parts if p.startswith(":")]
+        self.param_names = [p[1:] for p in parts if p[:1] in (":", "*")]
+        if any(p.startswith("*") for p in parts[:-1]):
+            raise ValueError(f"{self.full_path}: a *wildcard may only be the last segment")
         if self.param_names:
-            pattern = "/".join("([^/]+)" if p.startswith(":") else re.escape(p) for p in parts)
+            pattern = "/".join("([^/]+)" if p.startswith(":") else "(.*)" if p.startswith("*") else re.escape(p)
+                               for p in parts)
             self.regex = re.compile("^/" + pattern + "$")
         else:
             self.regex = None
