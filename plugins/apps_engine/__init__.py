@@ -1,0 +1,5 @@
+"""apps_engine service (being built)."""
+
+
+class Plugin:
+    name = "apps_engine"

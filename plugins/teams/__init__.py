@@ -1,0 +1,5 @@
+"""teams service (being built)."""
+
+
+class Plugin:
+    name = "teams"

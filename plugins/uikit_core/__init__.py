@@ -1,0 +1,5 @@
+"""uikit_core service (being built)."""
+
+
+class Plugin:
+    name = "uikit_core"
