@@ -9,6 +9,8 @@ from plugins.accounts.login import LoginFlow
 from plugins.accounts.methods import AuthMethods
 from plugins.accounts.models import User
 from plugins.accounts.routes import AuthRoutes
+from plugins.accounts.routes_tokens import StatusTokenRoutes
+from plugins.accounts.routes_users import PERMISSIONS, UserRoutes
 from plugins.accounts.service import AccountsService
 from plugins.accounts.settings import SETTINGS
 from plugins.accounts.users import UserStore
@@ -32,7 +34,12 @@ class Plugin:
 
     @hookimpl
     def register_routes(self) -> list:
-        return AuthRoutes(self.service, self.flow).routes()
+        return (AuthRoutes(self.service, self.flow).routes() + UserRoutes(self.service, self.users).routes()
+                + StatusTokenRoutes(self.service, self.users).routes())
+
+    @hookimpl
+    def register_permissions(self) -> list[dict]:
+        return [dict(p) for p in PERMISSIONS]
 
     @hookimpl
     def register_ddp_methods(self) -> list:

@@ -61,3 +61,45 @@ DDP_OTHER = {
 DDP_LOGIN_PARAMS = {"type": "array", "minItems": 1, "maxItems": 1,
                     "items": {"anyOf": [DDP_RESUME, DDP_PASSWORD, DDP_OTHER]}}
 NO_PARAMS = {"type": "array", "maxItems": 0}
+
+# -- users.* -----------------------------------------------------------------------------------------------
+ROLES = {"type": "array", "items": s(64, 1), "maxItems": 50}
+CUSTOM_FIELDS = FLAT_OBJECT
+SELECTOR = {"userId": ID, "username": USERNAME, "user": USERNAME}
+USER_QUERY = obj({**SELECTOR, "fields": s(1000), "includeUserRooms": s(10), "importId": s(100)})
+SELF_OR_USER_QUERY = obj(dict(SELECTOR))
+
+CREATE_BODY = obj({
+    "email": EMAIL, "name": NAME, "password": PASSWORD, "username": USERNAME, "active": {"type": "boolean"},
+    "bio": s(2000), "nickname": s(120), "statusText": s(120), "roles": ROLES,
+    "joinDefaultChannels": {"type": "boolean"}, "requirePasswordChange": {"type": "boolean"},
+    "setRandomPassword": {"type": "boolean"}, "sendWelcomeEmail": {"type": "boolean"},
+    "verified": {"type": "boolean"}, "customFields": CUSTOM_FIELDS,
+    "settings": {"type": "object", "maxProperties": 10},
+}, ("email", "name", "username"))
+REGISTER_BODY = obj({"username": USERNAME, "email": EMAIL, "pass": PASSWORD, "name": NAME, "secret": s(256),
+                     "reason": s(1000), "customFields": CUSTOM_FIELDS}, ("username", "email", "pass"))
+UPDATE_DATA = obj({
+    "email": EMAIL, "name": NAME, "password": PASSWORD, "username": USERNAME, "active": {"type": "boolean"},
+    "roles": ROLES, "customFields": CUSTOM_FIELDS, "verified": {"type": "boolean"}, "nickname": s(120),
+    "bio": s(2000), "statusText": s(120), "requirePasswordChange": {"type": "boolean"},
+    "joinDefaultChannels": {"type": "boolean"}, "sendWelcomeEmail": {"type": "boolean"},
+    "setRandomPassword": {"type": "boolean"},
+})
+UPDATE_BODY = obj({"userId": ID, "data": UPDATE_DATA, "confirmRelinquish": {"type": "boolean"}},
+                  ("userId", "data"))
+OWN_INFO_BODY = obj({
+    "data": obj({"email": EMAIL, "name": NAME, "username": USERNAME, "nickname": s(120), "bio": s(2000),
+                 "statusText": s(120), "newPassword": PASSWORD, "currentPassword": PASSWORD,
+                 "realname": NAME}),
+    "customFields": CUSTOM_FIELDS,
+}, ("data",))
+DELETE_BODY = obj({**SELECTOR, "confirmRelinquish": {"type": "boolean"}})
+ACTIVE_BODY = obj({"userId": ID, "activeStatus": {"type": "boolean"}, "confirmRelinquish": {"type": "boolean"}},
+                  ("userId", "activeStatus"))
+STATUS = {"type": "string", "enum": ["online", "away", "busy", "offline"]}
+SET_STATUS_BODY = obj({**SELECTOR, "status": STATUS, "message": s(120)})
+TOKEN_SELECTOR_BODY = obj(dict(SELECTOR))
+PAT_NAME = s(100, 1)
+PAT_CREATE_BODY = obj({"tokenName": PAT_NAME, "bypassTwoFactor": {"type": "boolean"}}, ("tokenName",))
+PAT_NAME_BODY = obj({"tokenName": PAT_NAME}, ("tokenName",))

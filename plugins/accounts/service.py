@@ -172,15 +172,18 @@ class AccountsService:
             {"_id": user_id}, {"$pull": {"services.resume.loginTokens": {"hashedToken": hashed_token}}})
         return res.modified_count > 0
 
-    async def revoke_all(self, user_id: str, keep_pats: bool = False) -> list[str]:
-        """Remove every login token of a user (deactivation, password change); returns the removed hashes."""
+    async def revoke_all(self, user_id: str, keep_pats: bool = False, keep: str | None = None) -> list[str]:
+        """Remove the login tokens of a user (deactivation, password change) except `keep` and, when asked,
+        personal access tokens; returns the removed hashes."""
         doc = await self.coll.find_one({"_id": user_id}, {"services.resume.loginTokens": 1})
         tokens = (((doc or {}).get("services") or {}).get("resume") or {}).get("loginTokens") or []
-        removed = [t.get("hashedToken") for t in tokens if not (keep_pats and t.get("type") == PAT)]
+        removed = [t.get("hashedToken") for t in tokens
+                   if not (keep_pats and t.get("type") == PAT) and t.get("hashedToken") != keep]
+        removed = [h for h in removed if h]
         if removed:
-            cond: dict[str, Any] = {"type": {"$ne": PAT}} if keep_pats else {"hashedToken": {"$in": removed}}
-            await self.coll.update_one({"_id": user_id}, {"$pull": {"services.resume.loginTokens": cond}})
-        return [h for h in removed if h]
+            await self.coll.update_one({"_id": user_id},
+                                       {"$pull": {"services.resume.loginTokens": {"hashedToken": {"$in": removed}}}})
+        return removed
 
     async def touch_login(self, user_id: str) -> None:
         await self.coll.update_one({"_id": user_id}, {"$set": {"lastLogin": now()}})
