@@ -39,7 +39,11 @@ def streams(service: StreamerService) -> list[Stream]:
 
     async def notify_user(ctx: Context, event_name: str, options: Any) -> bool:
         uid, event = split_event(event_name)
-        return bool(event) and uid == ctx.user_id and len(event_name) <= MAX_EVENT_NAME
+        if not event or uid != ctx.user_id or len(event_name) > MAX_EVENT_NAME:
+            return False
+        if event == "rooms-changed":
+            await service.bindings.track(uid)   # before `ready`: no room change is missed after it
+        return True
 
     async def notify_room(ctx: Context, event_name: str, options: Any) -> bool:
         rid, event = split_event(event_name)
