@@ -1,5 +1,4 @@
-"""presence service (being built)."""
+"""Presence service: connections per user, online/away/busy/offline, status broadcast."""
+from plugins.presence.hooks import Plugin
 
-
-class Plugin:
-    name = "presence"
+__all__ = ["Plugin"]
