@@ -26,6 +26,16 @@ class PluginApi:
         return self._kernel.broker
 
     @property
+    def streamhub_mode(self) -> str:
+        return self._kernel.config.streamhub
+
+    async def emit_watch(self, event: str, payload: Any) -> None:
+        """Announce a committed change (`watch.*`). In `changestream` mode StreamHub announces every change
+        from the database's change stream instead, so services stay silent to avoid duplicates."""
+        if self._kernel.config.streamhub != "changestream":
+            await self._kernel.broker.emit(event, payload)
+
+    @property
     def hooks(self) -> "HookRunner":
         return self._kernel.hooks
 

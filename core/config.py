@@ -18,6 +18,7 @@ class Config:
     lock_path: Path = Path("plugin.lock")
     strict_lock: bool = False
     broker_url: str | None = None         # None: in-process transport
+    streamhub: str = "direct"             # "direct": services emit watch.* events; "changestream": StreamHub does
     site_url: str | None = None
     hook_timeout: float = 5.0
     # Explicit plugin set (names of entry points or plugin objects); bypasses plugin.lock. Used by tests
@@ -35,6 +36,7 @@ class Config:
             mongo_url=env.get("MONGO_URL") or None,
             db_name=env.get("ORBITCHAT_DB", "orbitchat"),
             broker_url=env.get("BROKER_URL") or None,
+            streamhub=env.get("STREAMHUB", "direct"),
             site_url=env.get("ROOT_URL") or None,
             env=env,
         )
