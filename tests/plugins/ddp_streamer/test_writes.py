@@ -20,7 +20,7 @@ async def two_in_a_room(srv, directory: Directory):
 
 
 async def test_typing_is_relayed_as_both_events_and_not_echoed(srv, directory):
-    alice, bob, a, b = await two_in_a_room(srv, directory)
+    _, _, a, b = await two_in_a_room(srv, directory)
     reply = await a.call("stream-notify-room", "R1/user-activity", "alice", ["user-typing"], {"tmid": "T1"})
     assert "error" not in reply
     got = await b.expect(event_of("stream-notify-room", "R1/user-activity"))
@@ -36,7 +36,7 @@ async def test_typing_is_relayed_as_both_events_and_not_echoed(srv, directory):
 
 
 async def test_writes_are_checked(srv, directory):
-    alice, bob, a, b = await two_in_a_room(srv, directory)
+    alice, _, a, b = await two_in_a_room(srv, directory)
     carol = directory.add("carol")
     c = await logged_in(srv, carol)
     bad = [
@@ -64,7 +64,7 @@ async def test_flood_of_stream_events_is_rate_limited_per_connection(server_fact
     directory = Directory()
     srv = await server_factory(plugins=("settings", directory, "ddp_streamer"),
                                env={"DDP_Rate_Limit_Stream_Events_Calls": "5"})
-    alice, bob, a, b = await two_in_a_room(srv, directory)
+    _, _, a, b = await two_in_a_room(srv, directory)
     replies = [await a.call("stream-notify-room", "R1/typing", "alice", True) for _ in range(8)]
     errors = [r["error"] for r in replies if "error" in r]
     assert len(errors) == 3
