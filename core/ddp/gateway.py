@@ -29,6 +29,8 @@ CLOSE_PROTOCOL = 1002
 CLOSE_UNSUPPORTED_DATA = 1007
 CLOSE_TOO_BIG = 1009
 CLOSE_IDLE = 4000
+# Seconds a closing connection's sender gets to flush; a client that reads nothing never lets it finish.
+CLOSE_GRACE = 2.0
 
 
 @dataclass
@@ -69,25 +71,33 @@ class DdpGateway:
             for t in tasks:
                 t.cancel()
             await self._cleanup(conn)
+        if conn.closing is not None:
+            # Last, after cleanup: a client that reads nothing may hold this up, but none of our state.
+            await ws.close(conn.closing)
 
     async def _receive(self, ws: Any, conn: DdpConnection, inbound: asyncio.Queue, sender: asyncio.Task) -> None:
         limit = self.kernel.config.max_ddp_frame_bytes
         receive = asyncio.ensure_future(ws.receive())
-        while True:
-            done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
-            if sender in done:   # the sender closed the socket (slow consumer, logout, idle)
-                receive.cancel()
-                return
-            data = receive.result()
-            receive = asyncio.ensure_future(ws.receive())
-            conn.extra["last_seen"] = time.monotonic()
-            if isinstance(data, bytes):
-                conn.close(CLOSE_UNSUPPORTED_DATA)
-                continue
-            if len(data) > limit:
-                conn.close(CLOSE_TOO_BIG)
-                continue
-            self._frame(conn, data, inbound)
+        closing = asyncio.ensure_future(conn.close_requested.wait())
+        try:
+            while True:
+                done, _ = await asyncio.wait({receive, sender, closing}, return_when=asyncio.FIRST_COMPLETED)
+                if sender in done or closing in done:   # slow consumer, logout, idle, bad frame
+                    await asyncio.wait({sender}, timeout=CLOSE_GRACE)
+                    return
+                data = receive.result()
+                receive = asyncio.ensure_future(ws.receive())
+                conn.extra["last_seen"] = time.monotonic()
+                if isinstance(data, bytes):
+                    conn.close(CLOSE_UNSUPPORTED_DATA)
+                    continue
+                if len(data) > limit:
+                    conn.close(CLOSE_TOO_BIG)
+                    continue
+                self._frame(conn, data, inbound)
+        finally:
+            receive.cancel()
+            closing.cancel()
 
     def _frame(self, conn: DdpConnection, data: str, inbound: asyncio.Queue) -> None:
         # SockJS-style framing (`["{...}"]`) is unwrapped, as ddp-streamer does.
@@ -234,8 +244,7 @@ class DdpGateway:
     async def _sender(self, ws: Any, conn: DdpConnection) -> None:
         while True:
             frame = await conn.queue.get()
-            if frame is None:
-                await ws.close(conn.closing or 1000)
+            if frame is None:   # `close` was called; `serve` sends the close frame after cleanup
                 return
             await ws.send(frame)
 
