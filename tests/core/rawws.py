@@ -31,7 +31,7 @@ class RawWebsocket:
 
     @classmethod
     async def connect(cls, host: str, port: int, path: str = "/websocket",
-                      rcvbuf: int | None = None) -> "RawWebsocket":
+                      rcvbuf: int | None = None) -> RawWebsocket:
         loop = asyncio.get_running_loop()
         sock = socket.socket()
         if rcvbuf is not None:   # must be set before connecting to bound the TCP window

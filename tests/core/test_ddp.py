@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -51,7 +51,7 @@ class DdpProbe:
                 Stream("probe-docs", auth=False, on_subscribe=self.docs)]
 
     async def echo(self, inv: MethodInvocation, *params: Any) -> Any:
-        return {"params": list(params), "at": datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)}
+        return {"params": list(params), "at": datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)}
 
     async def nothing(self, inv: MethodInvocation) -> None:
         return None
@@ -300,7 +300,7 @@ async def test_stream_sub_changed_unsub(ddp_server):
     await ws.send(json.dumps({"msg": "sub", "id": "s1", "name": "stream-probe", "params": ["evt", False]}))
     assert await recv(ws) == {"msg": "ready", "subs": ["s1"]}
     assert kernel.ddp.subscriber_count("stream-probe", "evt") == 1
-    when = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=timezone.utc)
+    when = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
     assert kernel.ddp.publish("stream-probe", "evt", [{"ts": when, "n": 1}, "two"]) == 1
     assert kernel.ddp.publish("stream-probe", "other-event", ["not for us"]) == 0
     assert await recv(ws) == {"msg": "changed", "collection": "stream-probe", "id": "id",
