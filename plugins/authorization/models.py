@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from beanie import Document
 from pydantic import ConfigDict, Field
+from pymongo import IndexModel
 
 
 class Role(Document):
@@ -22,6 +24,7 @@ class Role(Document):
 
     class Settings:
         name = "rocketchat_roles"
+        indexes: ClassVar[list[IndexModel]] = [IndexModel([("name", 1)], unique=True)]
 
 
 class Permission(Document):

@@ -157,8 +157,8 @@ class RoleService:
             raise MeteorError("error-invalid-user", "User is not part of given room", {"rid": scope})
         changed = await self._write(self.authz.users, {"_id": user_id}, user_roles, add)
         if changed is not None:
-            await self.emit("watch.users", {"clientAction": "updated", "id": user_id,
-                                            "diff": {"roles": changed.get("roles") or []}})
+            diff = {"roles": changed.get("roles") or [], "_updatedAt": changed.get("_updatedAt")}
+            await self.emit("watch.users", {"clientAction": "updated", "id": user_id, "diff": diff})
         sub = await self._write(subs, {"rid": scope, "u._id": user_id}, room_roles, add)
         if sub is not None:
             await self.emit("watch.subscriptions", {"clientAction": "updated", "subscription": sub})

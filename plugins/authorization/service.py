@@ -8,6 +8,7 @@ when any of those roles is listed in `rocketchat_permissions.roles`.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from core.errors import ApiError, MeteorError
 HERE = Path(__file__).parent
 PERMISSION_CHANGED = "permission.changed"
 ROLES_CHANGED = "watch.roles"
+ABSENT_TTL = 10.0
 
 
 def now() -> datetime:
@@ -40,6 +42,10 @@ class AuthorizationService:
         # permission id -> role ids holding it. Replaced wholesale or per entry, never mutated in place,
         # so a check running concurrently with a refresh sees either the old or the new set.
         self.grants: dict[str, frozenset[str]] = {}
+        self._absent: dict[str, float] = {}   # permission id -> monotonic time it was last found missing
+        # user id -> (_updatedAt, roles) from the latest `watch.users` change of `roles`. A DDP connection
+        # keeps the user document it logged in with; this makes a role change apply to it at once.
+        self._recent_roles: dict[str, tuple[datetime, list[str]]] = {}
 
     async def start(self, api: Any) -> None:
         self.api = api
@@ -52,6 +58,7 @@ class AuthorizationService:
         await self.seed()
         await self.reload()
         await api.broker.subscribe(PERMISSION_CHANGED, self.on_permission_changed)
+        await api.broker.subscribe("watch.users", self.on_user_changed)
 
     # -- seeding --------------------------------------------------------------------------------
     def default_permissions(self) -> dict[str, list[str]]:
@@ -93,6 +100,24 @@ class AuthorizationService:
             grants[pid] = frozenset(doc.get("roles") or ())
         self.grants = grants
 
+    async def allowed_roles(self, pid: str) -> frozenset[str]:
+        """Roles holding `pid`. A permission missing from the cache is looked up once (another process may
+        have seeded it for a plugin this one does not run); a miss is remembered for a few seconds."""
+        roles = self.grants.get(pid)
+        if roles is not None:
+            return roles
+        seen = self._absent.get(pid)
+        if seen is not None and time.monotonic() - seen < ABSENT_TTL:
+            return frozenset()
+        await self.reload_one(pid)
+        if pid in self.grants:
+            self._absent.pop(pid, None)
+            return self.grants[pid]
+        if len(self._absent) > 10000:
+            self._absent.clear()
+        self._absent[pid] = time.monotonic()
+        return frozenset()
+
     async def on_permission_changed(self, event: Mapping[str, Any]) -> None:
         """Every process refreshes from the database, the source of truth, not from the event body."""
         data = (event or {}).get("data") or {}
@@ -101,6 +126,30 @@ class AuthorizationService:
             await self.reload_one(pid)
         else:
             await self.reload()
+
+    def on_user_changed(self, event: Mapping[str, Any]) -> None:
+        uid = (event or {}).get("id")
+        if not isinstance(uid, str):
+            return
+        if event.get("clientAction") == "removed":
+            self._recent_roles.pop(uid, None)
+            return
+        fields = event.get("diff") or event.get("data") or {}
+        if "roles" not in fields:
+            return
+        ts = fields.get("_updatedAt")
+        if len(self._recent_roles) > 10000:
+            self._recent_roles.clear()
+        self._recent_roles[uid] = (ts if isinstance(ts, datetime) else now(), list(fields.get("roles") or ()))
+
+    def roles_of(self, user: Mapping[str, Any]) -> set[str]:
+        """The user's global roles: from the document given, unless a newer role change was announced."""
+        recent = self._recent_roles.get(str(user.get("_id")))
+        if recent is not None:
+            stamp = user.get("_updatedAt")
+            if not isinstance(stamp, datetime) or recent[0] > stamp:
+                return set(recent[1])
+        return set(user.get("roles") or ())
 
     # -- checks ---------------------------------------------------------------------------------
     async def subscription_roles(self, user_id: str, rid: str) -> set[str]:
@@ -113,10 +162,10 @@ class AuthorizationService:
         perms = [p for p in permissions]
         if user is None or not perms or not all(isinstance(p, str) for p in perms):
             return False
-        roles = set(user.get("roles") or ())
+        roles = self.roles_of(user)
         room_roles: set[str] | None = None
         for perm in perms:
-            allowed = self.grants.get(perm, frozenset())
+            allowed = await self.allowed_roles(perm)
             held = bool(roles & allowed)
             if not held and rid and isinstance(rid, str) and allowed - roles:
                 if room_roles is None:

@@ -94,3 +94,40 @@ async def test_broker_actions_answer_by_user_id(authz):
     assert await broker.call("authorization.has_at_least_one", plain.id, ["create-user", "create-c"]) is True
     assert await broker.call("authorization.has_at_least_one", plain.id, ["create-user"]) is False
     assert await broker.call("authorization.has_at_least_one", plain.id, []) is False
+
+
+async def test_a_permission_seeded_by_another_process_is_found(authz):
+    """Another process may run a plugin this one does not and seed its permission: a cache miss reads it."""
+    k = authz.kernel
+    user = {"_id": "u1", "roles": ["user"]}
+    assert await k.has_permission(user, "other-process-perm") is False
+    await k.db["rocketchat_permissions"].insert_one({"_id": "other-process-perm", "roles": ["user"]})
+    authz_plugin = k.pm.get_plugin("authorization")
+    authz_plugin.service._absent.clear()   # skip the few seconds a miss is remembered
+    assert await k.has_permission(user, "other-process-perm") is True
+
+
+async def test_another_plugin_may_answer_first(server_factory):
+    """The built-in check is `trylast`: a plugin answering provide_permission_check wins over it."""
+    from core import hookimpl
+
+    class Policy:
+        name = "policy"
+
+        @hookimpl
+        async def provide_permission_check(self, user, permission, rid):
+            return True if permission == "view-statistics" and user.get("username") == "auditor" else None
+
+    srv = await server_factory(plugins=("settings", "authorization", Policy()))
+    k = srv.kernel
+    assert await k.has_permission({"_id": "a", "username": "auditor", "roles": ["user"]}, "view-statistics")
+    assert not await k.has_permission({"_id": "b", "username": "other", "roles": ["user"]}, "view-statistics")
+    assert not await k.has_permission({"_id": "a", "username": "auditor", "roles": ["user"]}, "delete-user")
+
+
+async def test_role_names_are_unique_in_the_database(authz):
+    import pymongo.errors
+    import pytest
+
+    with pytest.raises(pymongo.errors.DuplicateKeyError):
+        await authz.kernel.db["rocketchat_roles"].insert_one({"_id": "other-id", "name": "admin"})

@@ -130,3 +130,23 @@ async def test_ddp_permissions_get_and_admin_methods(authz):
     assert res["error"]["error"] == "error-invalid-params"
     res = await boss.call("authorization:deleteRole", "admin")
     assert res["error"]["error"] == "error-role-protected"
+
+
+async def test_role_change_applies_to_an_open_ddp_session(authz):
+    """A DDP connection keeps the user it logged in with; a demotion must still take effect at once."""
+    admin = await create_user(authz, "boss", roles=("admin",))
+    other = await create_user(authz, "deputy", roles=("user", "admin"))
+    ddp = await authz.ddp()
+    await ddp.login(other.token)
+    res = await ddp.call("authorization:addPermissionToRole", "view-statistics", "bot")
+    assert "error" not in res, res
+    r = await authz.http.post("/api/v1/roles.removeUserFromRole", headers=admin.headers,
+                              json={"roleId": "admin", "username": "deputy"})
+    assert r.status_code == 200, r.text
+    res = await ddp.call("authorization:removeRoleFromPermission", "view-statistics", "bot")
+    assert res["error"]["error"] == "error-action-not-allowed"
+    # and a promotion too
+    await authz.http.post("/api/v1/roles.addUserToRole", headers=admin.headers,
+                          json={"roleId": "admin", "username": "deputy"})
+    res = await ddp.call("authorization:removeRoleFromPermission", "view-statistics", "bot")
+    assert "error" not in res, res
