@@ -12,6 +12,6 @@ __all__ = ["PROJECT", "hookimpl", "hookspec", "spec_modules"]
 
 def spec_modules() -> list:
     """Every hookspec module; the plugin manager adds them all."""
-    from core.hookspecs import auth, kernel, messages, rooms, settings, users
+    from core.hookspecs import auth, kernel, messages, rooms, settings, uikit, users
 
-    return [kernel, auth, settings, users, rooms, messages]
+    return [kernel, auth, settings, users, rooms, messages, uikit]

@@ -3,4 +3,11 @@ from core.rest.params import Page
 from core.rest.route import DEFAULT_LIMIT, Route
 from core.rest.request import RestRequest
 
-__all__ = ["DEFAULT_LIMIT", "Page", "RestRequest", "Route"]
+
+def raw_json(body: object, status: int = 200):
+    """A response whose body is exactly `body` (no `success` added), for routes Rocket.Chat answers that way."""
+    from core.rest.dispatch import json_response
+    return json_response(body, status)
+
+
+__all__ = ["DEFAULT_LIMIT", "Page", "RestRequest", "Route", "raw_json"]

@@ -1,5 +1,4 @@
-"""uikit_core service (being built)."""
+"""UiKitCoreApp: routes UIKit interactions to a core service or to the app that owns the view."""
+from plugins.uikit_core.hooks import Plugin
 
-
-class Plugin:
-    name = "uikit_core"
+__all__ = ["Plugin"]
