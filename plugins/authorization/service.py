@@ -182,7 +182,7 @@ class AuthorizationService:
             user_id = user_id.get("_id")
         if not isinstance(user_id, str) or not user_id:
             return None
-        return await self.users.find_one({"_id": user_id}, {"roles": 1, "username": 1})
+        return await self.users.find_one({"_id": user_id}, {"roles": 1, "username": 1, "_updatedAt": 1})
 
     async def has_permission(self, user_id: Any, permission: str, rid: str | None = None) -> bool:
         return await self.check(await self.user_by_id(user_id), [permission], rid, need_all=True)

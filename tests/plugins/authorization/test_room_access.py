@@ -1,6 +1,8 @@
 """authorization.can_access_room and authorization.add_user_roles / remove_user_roles over the broker."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from core.errors import MeteorError
@@ -90,3 +92,15 @@ async def test_add_user_roles_refusals(authz, args, code):
         await authz.kernel.broker.call("authorization.add_user_roles", *args)
     assert err.value.code == code
     assert (await authz.kernel.db["users"].find_one({"_id": member.id}))["roles"] == ["user"]
+
+
+async def test_broker_checks_read_the_stored_roles(authz):
+    """An announced role change is superseded by a later write of the user document."""
+    member = await create_user(authz, "member")
+    call = authz.kernel.broker.call
+    await call("authorization.add_user_roles", member.id, ["admin"])
+    assert await call("authorization.has_permission", member.id, "delete-user") is True
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    await authz.kernel.db["users"].update_one({"_id": member.id},
+                                              {"$set": {"roles": ["user"], "_updatedAt": later}})
+    assert await call("authorization.has_permission", member.id, "delete-user") is False
