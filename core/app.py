@@ -23,6 +23,7 @@ def create_app(config: Config | None = None) -> Quart:
 
     rest = RestDispatcher(kernel)
     ddp = DdpGateway(kernel)
+    kernel.ddp_gateway = ddp
     app.add_url_rule("/api/<path:path>", "rest", rest.__call__, methods=ALL_METHODS)
     app.add_websocket("/websocket", "ddp", ddp.serve)
     app.add_websocket("/sockjs/<a>/<b>/websocket", "sockjs", lambda a, b: ddp.serve())

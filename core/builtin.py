@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core import jsonutil
+from core.ddp.connection import DdpConnection
+from core.errors import ApiError
 from core.hookspecs import hookimpl
 from core.rest import RestRequest, Route
 from core.version import RC_COMPAT_VERSION, VERSION
@@ -37,7 +40,38 @@ class KernelPlugin:
 
     @hookimpl(trylast=True)
     def register_routes(self) -> list[Route]:
-        return [Route("GET", "/api/info", self.info, auth=False, rate_limit=None)]
+        body = {"type": "object", "required": ["message"],
+                "properties": {"message": {"type": "string", "maxLength": 1_000_000}}}
+        return [
+            Route("GET", "/api/info", self.info, auth=False, rate_limit=None),
+            Route("POST", "method.call/:method", self.method_call, body=body, rate_limit=None),
+            Route("POST", "method.callAnon/:method", self.method_call, auth=False, body=body, rate_limit=None),
+        ]
+
+    async def method_call(self, req: RestRequest) -> dict[str, Any]:
+        """DDP over REST (the web client's fallback when websockets are off): the message is an EJSON DDP
+        `method` frame; the answer is the EJSON `result` frame. The same checks as over a websocket apply."""
+        try:
+            frame = jsonutil.ejson_loads(req.body["message"])
+        except ValueError:
+            raise ApiError("Invalid message", "invalid-params") from None
+        if not isinstance(frame, dict) or frame.get("method") != req.params["method"] \
+                or not isinstance(frame.get("params", []), list):
+            raise ApiError("Invalid message", "invalid-params")
+        mid = frame.get("id") if isinstance(frame.get("id"), str) else "1"
+        conn = DdpConnection(16, req.ctx.ip, req.ctx.user_agent)
+        conn.user, conn.token_hash = req.ctx.user, req.ctx.token_hash
+        method = self.kernel.ddp.methods.get(req.params["method"])
+        reply: dict[str, Any] = {"msg": "result", "id": mid}
+        try:
+            if method is None:
+                raise ApiError(f"Method '{req.params['method']}' not found", status=404)
+            result = await self.kernel.ddp_gateway.invoke(method, conn, frame.get("params", []))
+            if result is not None:
+                reply["result"] = result
+        except ApiError as err:
+            reply["error"] = err.ddp_error()
+        return {"message": jsonutil.ejson_dumps(reply).decode()}
 
     async def info(self, req: RestRequest) -> dict[str, Any]:
         body: dict[str, Any] = {"version": RC_COMPAT_VERSION,

@@ -40,6 +40,7 @@ class Kernel:
         self.routes = RouteTable()
         self.ddp = DdpRegistry()
         self.rate_limiter = RateLimiter()
+        self.ddp_gateway: Any = None   # set by create_app; DDP-over-REST calls methods through it
         self.permissions: dict[str, list[str]] = {}
         self.models: list[type] = []
         self.embedded: storage.EmbeddedDatabase | None = None
