@@ -1,5 +1,4 @@
-"""rooms service (being built)."""
+"""Rooms service: channels, private groups, direct messages, subscriptions and read state."""
+from plugins.rooms.hooks import Plugin
 
-
-class Plugin:
-    name = "rooms"
+__all__ = ["Plugin"]

@@ -1,0 +1,88 @@
+"""Read-only views: room lists, member lists, counters."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from core.rest import Page
+from plugins.rooms.constants import MEMBER_FIELDS, MESSAGES
+from plugins.rooms.store import RoomStore, public_room
+
+
+class Queries:
+    def __init__(self, store: RoomStore) -> None:
+        self.store = store
+
+    async def _page(self, coll: Any, query: dict[str, Any], page: Page,
+                    default_sort: list[tuple[str, int]]) -> tuple[list[dict[str, Any]], int]:
+        total = await coll.count_documents(query)
+        cursor = coll.find(query).sort(page.sort or default_sort).skip(page.offset)
+        if page.count:
+            cursor = cursor.limit(page.count)
+        return [d async for d in cursor], total
+
+    async def subscribed_rids(self, uid: str, kinds: tuple[str, ...]) -> list[str]:
+        cursor = self.store.subs.find({"u._id": uid, "t": {"$in": list(kinds)}}, {"rid": 1})
+        return [s["rid"] async for s in cursor]
+
+    async def list_rooms(self, user: Mapping[str, Any], kind: str, page: Page, joined_only: bool) -> dict[str, Any]:
+        """channels.list (every public room for holders of view-c-room), channels.list.joined, groups.list,
+        im.list. Client filters (`query=`) are whitelisted equality tests; the type is always ours."""
+        store = self.store
+        query: dict[str, Any] = {**page.filter, "t": kind}
+        if joined_only or not await store.can(user, "view-c-room"):
+            rids = await self.subscribed_rids(user["_id"], (kind,))
+            if not rids:
+                return {"items": [], "total": 0}
+            query["_id"] = {"$in": rids}
+        items, total = await self._page(store.rooms, query, page, [("name", 1)] if kind != "d" else [("_id", 1)])
+        return {"items": [page.project(public_room(r)) for r in items], "total": total}
+
+    async def members(self, room: Mapping[str, Any], page: Page, text: str | None = None,
+                      status: list[str] | None = None) -> dict[str, Any]:
+        """A page of members with their user documents. Without filters the page is cut from the
+        subscriptions (sorted by username) and only that page's users are read."""
+        store, rid = self.store, room["_id"]
+        direction = dict(page.sort or []).get("username", 1)
+        if not text and not status:
+            total = await store.subs.count_documents({"rid": rid})
+            cursor = store.subs.find({"rid": rid}, {"u._id": 1}).sort("u.username", direction).skip(page.offset)
+            if page.count:
+                cursor = cursor.limit(page.count)
+            ids = [s["u"]["_id"] async for s in cursor]
+            found = {u["_id"]: u for u in await store.users_by_ids(ids)}
+            return {"members": [found[i] for i in ids if i in found], "total": total}
+        ids = [s["u"]["_id"] async for s in store.subs.find({"rid": rid}, {"u._id": 1})]
+        query: dict[str, Any] = {"_id": {"$in": ids}, "active": {"$ne": False}}
+        if text:
+            pattern = re.escape(text)
+            query["$or"] = [{"username": {"$regex": pattern, "$options": "i"}},
+                            {"name": {"$regex": pattern, "$options": "i"}}]
+        if status:
+            query["status"] = {"$in": list(status)}
+        total = await store.users.count_documents(query)
+        cursor = store.users.find(query, MEMBER_FIELDS).sort("username", direction).skip(page.offset)
+        if page.count:
+            cursor = cursor.limit(page.count)
+        return {"members": [u async for u in cursor], "total": total}
+
+    async def counters(self, room: Mapping[str, Any], uid: str, admin: bool) -> dict[str, Any]:
+        """channels/groups/im.counters."""
+        store = self.store
+        sub = await store.subscription(room["_id"], uid)
+        lm = room.get("lm") or room.get("_updatedAt")
+        out: dict[str, Any] = {"joined": False, "members": None, "unreads": None, "unreadsFrom": None,
+                               "msgs": None, "latest": None, "userMentions": None}
+        member = sub is not None and (room["t"] == "d" or sub.get("open"))
+        if member:
+            since = sub.get("ls") or sub.get("ts")
+            if room["t"] == "d":
+                out["unreads"] = sub.get("unread", 0)
+            else:
+                out["unreads"] = await store.db[MESSAGES].count_documents(
+                    {"rid": room["_id"], "_hidden": {"$ne": True}, "ts": {"$gte": since, "$lte": lm}})
+            out.update(unreadsFrom=since, userMentions=sub.get("userMentions", 0), joined=True)
+        if admin or member:
+            out.update(msgs=room.get("msgs", 0), latest=lm, members=room.get("usersCount", 0))
+        return out
