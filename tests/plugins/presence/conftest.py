@@ -21,8 +21,8 @@ FAST_PRESENCE = {
 
 @pytest.fixture
 def start(server_factory):
-    async def make(env: dict[str, str] | None = None, plugins: tuple = PLUGINS):
-        return await server_factory(plugins=plugins, env={**BASE_ENV, **(env or {})})
+    async def make(env: dict[str, str] | None = None, plugins: tuple = PLUGINS, **config):
+        return await server_factory(plugins=plugins, env={**BASE_ENV, **(env or {})}, **config)
     return make
 
 
