@@ -109,7 +109,6 @@ class LoginFlow:
             session = await self._password(credentials["user"], credentials["password"], ctx)
         else:
             session = await self._provided(credentials, ctx)
-        await self.service.touch_login(session.user["_id"])
         login_ctx = dataclasses.replace(ctx, user=session.user, token_hash=session.token_hash)
         self.api.hooks.notify("post_user_logged_in", user=session.user, ctx=login_ctx)
         return session
@@ -128,7 +127,7 @@ class LoginFlow:
             self._failed(user_key, ctx.ip)
             raise not_activated()
         self._succeeded(user_key, ctx.ip)
-        return await self.service.issue_token(user, "password")
+        return await self.service.issue_token(user, "password", touch=True)
 
     async def _find(self, selector: Mapping[str, Any]) -> dict | None:
         svc = self.service
@@ -150,7 +149,8 @@ class LoginFlow:
         if user.get("active") is False:
             raise not_activated()
         expires = aware(entry["when"]) + self.service.token_lifetime
-        return Session(without_services(user), token, hashed, expires, "resume")
+        await self.service.touch_login(user["_id"])
+        return Session(without_services(user), token, hashed, expires, "resume", user)
 
     async def _provided(self, credentials: Mapping[str, Any], ctx: Context) -> Session:
         user_key = credentials.get("username") if isinstance(credentials.get("username"), str) else None
@@ -171,7 +171,7 @@ class LoginFlow:
             raise not_activated()
         self._succeeded(user_key, ctx.ip)
         kind = answer.get("type") or next((k for k, v in credentials.items() if v is True), "custom")
-        return await self.service.issue_token(user, str(kind))
+        return await self.service.issue_token(user, str(kind), touch=True)
 
 
 def _selector_key(selector: Mapping[str, Any]) -> str | None:

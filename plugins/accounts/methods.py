@@ -37,7 +37,7 @@ class AuthMethods:
         inv.set_user(session.user, session.token_hash)
         if previous and previous != uid:
             conn.send({"msg": "removed", "collection": "users", "id": previous})
-        raw = await self.flow.service.raw(uid) or session.user
+        raw = session.raw or session.user
         conn.send({"msg": "added", "collection": "users", "id": uid, "fields": ddp_fields(raw)})
         await self.flow.api.broker.emit("accounts.login", {"userId": uid, "connectionId": conn.id})
         return {"id": uid, "token": session.token, "tokenExpires": session.expires, "type": session.type}

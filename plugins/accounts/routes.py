@@ -40,7 +40,7 @@ class AuthRoutes:
 
     async def login(self, req: RestRequest) -> dict[str, Any]:
         session = await self.flow.login(rest_credentials(req.body), req.ctx)
-        raw = await self.service.raw(session.user["_id"]) or session.user
+        raw = session.raw or session.user
         return {"status": "success", "data": {"userId": session.user["_id"], "authToken": session.token,
                                               "me": me_view(raw, self.service.api.public_url)}}
 
@@ -49,5 +49,5 @@ class AuthRoutes:
         return {"status": "success", "data": {"message": "You've been logged out!"}}
 
     async def me(self, req: RestRequest) -> dict[str, Any]:
-        raw = await self.service.raw(req.user["_id"]) or dict(req.user)
+        raw = await self.service.authenticated_raw(req.user["_id"], req.ctx.token_hash) or dict(req.user)
         return me_view(raw, self.service.api.public_url)

@@ -237,9 +237,9 @@ class UserRoutes:
         stored = (me.get("services") or {}).get("password", {}).get("bcrypt")
         email_change = "email" in data and data["email"].lower() not in {
             e.get("address", "").lower() for e in me.get("emails") or []}
-        if stored and ("newPassword" in data or email_change):
-            if not await self._current_password_ok(data.get("currentPassword"), stored):
-                raise MeteorError("error-invalid-password", "Invalid password")
+        needs_password = bool(stored) and ("newPassword" in data or email_change)
+        if needs_password and not await self._current_password_ok(data.get("currentPassword"), stored):
+            raise MeteorError("error-invalid-password", "Invalid password")
         changes = {k: v for k, v in data.items() if k in ("name", "username", "email", "nickname", "bio",
                                                           "statusText")}
         if "newPassword" in data:

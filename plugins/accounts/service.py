@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,8 @@ from plugins.accounts.views import without_services
 DAY = timedelta(days=1)
 PAT = "personalAccessToken"
 MAX_IDS = 1000
+RECENT_MAX = 1024
+RECENT_TTL = 1.0   # seconds
 
 
 def now() -> datetime:
@@ -43,6 +46,7 @@ class Session:
     token_hash: str
     expires: datetime
     type: str
+    raw: dict[str, Any] | None = None   # the stored document as of this login (services included)
 
 
 class AccountsService:
@@ -52,6 +56,9 @@ class AccountsService:
 
     def __init__(self) -> None:
         self.passwords = Passwords()
+        # (user id, token hash) -> (monotonic time, stored document) for the requests just authenticated:
+        # `me` needs the services summary and reads it here instead of fetching the user a second time.
+        self._recent: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
 
     async def start(self, api: Any) -> None:
         self.api = api
@@ -128,7 +135,17 @@ class AccountsService:
         token = self._token(doc, hashed_token)
         if token is None or self.token_expired(token):
             return None
+        if len(self._recent) >= RECENT_MAX:
+            self._recent.clear()
+        self._recent[(user_id, hashed_token)] = (time.monotonic(), doc)
         return without_services(doc)
+
+    async def authenticated_raw(self, user_id: str, hashed_token: str | None) -> dict[str, Any] | None:
+        """The stored document of a caller authenticated a moment ago (else read again)."""
+        hit = self._recent.pop((user_id, hashed_token or ""), None)
+        if hit is not None and time.monotonic() - hit[0] < RECENT_TTL:
+            return hit[1]
+        return await self.raw(user_id)
 
     async def user_by_resume(self, token: str) -> tuple[dict[str, Any], str, dict] | None:
         """Resolve a clear resume token to (raw user, hash, token entry); None when unknown or expired."""
@@ -151,15 +168,23 @@ class AccountsService:
                 return t
         return None
 
-    async def issue_token(self, user: Mapping[str, Any], login_type: str, extra: dict | None = None) -> Session:
-        """Create a token, store its hash; old expired tokens of the user are dropped at the same time."""
+    async def issue_token(self, user: Mapping[str, Any], login_type: str, extra: dict | None = None,
+                          touch: bool = False) -> Session:
+        """Create a token and store its hash (with `lastLogin` when `touch`) in one write; expired tokens
+        the user still carries are pruned by a second write only when there are some."""
         token = new_token()
         hashed = hash_token(token)
         when = now()
         entry = {"when": when, "hashedToken": hashed, **(extra or {})}
-        await self.coll.update_one({"_id": user["_id"]}, {"$push": {"services.resume.loginTokens": entry}})
-        await self.prune_expired(user["_id"])
-        return Session(without_services(user), token, hashed, when + self.token_lifetime, login_type)
+        update: dict[str, Any] = {"$push": {"services.resume.loginTokens": entry}}
+        if touch:
+            update["$set"] = {"lastLogin": when}
+        await self.coll.update_one({"_id": user["_id"]}, update)
+        tokens = ((user.get("services") or {}).get("resume") or {}).get("loginTokens") or []
+        if any(isinstance(t, dict) and self.token_expired(t, when) for t in tokens):
+            await self.prune_expired(user["_id"])
+        raw = {**user, "lastLogin": when} if touch else dict(user)
+        return Session(without_services(raw), token, hashed, when + self.token_lifetime, login_type, raw)
 
     async def prune_expired(self, user_id: str) -> None:
         oldest = now() - self.token_lifetime
