@@ -1,5 +1,5 @@
-"""messaging service (being built)."""
+"""Messaging service: the message pipeline (send, edit, delete with their hooks), threads, reactions, pins,
+stars, mentions, search and bounded history queries."""
+from plugins.messaging.hooks import Plugin
 
-
-class Plugin:
-    name = "messaging"
+__all__ = ["Plugin"]
