@@ -8,8 +8,6 @@ import pytest
 
 from tests.users import create_user
 
-rocketchat_API = pytest.importorskip("rocketchat_API.rocketchat")
-
 
 def rest_client_flow(base_url: str) -> dict:
     """What an admin script does: log in, read me, create a user, log in as that user, log out."""
@@ -56,7 +54,7 @@ async def test_rocketchat_api_client(full_server):
 
 
 async def test_rocketchat_async_client_logs_in_over_websocket(accounts_server):
-    rc_async = pytest.importorskip("rocketchat_async")
+    import rocketchat_async as rc_async
     srv = accounts_server
     amy = await create_user(srv, "amy", password="amy-pw")
     rc = rc_async.RocketChat()

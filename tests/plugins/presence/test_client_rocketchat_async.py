@@ -3,11 +3,9 @@ status change. The library has no presence helper, so the subscription goes thro
 exactly as its `subscribe_to_*` helpers do."""
 import asyncio
 
-import pytest
+import rocketchat_async
 
 from tests.plugins.presence.conftest import create_user, wait_status
-
-rocketchat_async = pytest.importorskip("rocketchat_async")
 
 
 async def stop(rc) -> None:
