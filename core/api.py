@@ -71,6 +71,11 @@ class PluginApi:
         return Path(self._kernel.config.data_dir)
 
     @property
+    def lock_path(self) -> Path:
+        """plugin.lock of this deployment (the apps engine keeps its `[apps]` section current)."""
+        return Path(self._kernel.config.lock_path)
+
+    @property
     def public_url(self) -> str:
         return self._kernel.config.public_url
 

@@ -17,7 +17,8 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
+from collections.abc import Awaitable, Callable
 
 from apps_sdk.accessors import PERMISSIONS
 from sandbox.peer import Peer
@@ -184,12 +185,15 @@ class AppSandbox:
     MAX_FAILURES = 5
     FAILURE_WINDOW = 120.0
 
-    def __init__(self, process: AppProcess, on_started: Callable[["AppSandbox"], Awaitable[None]],
-                 on_failed: Callable[["AppSandbox", str], Awaitable[None]]) -> None:
+    def __init__(self, process: AppProcess, on_started: Callable[[AppSandbox], Awaitable[None]],
+                 on_failed: Callable[[AppSandbox, str], Awaitable[None]]) -> None:
         self.process = process
         self.on_started = on_started      # re-constructs/initialises the app after every (re)start
         self.on_failed = on_failed        # gave up: mark the app error_disabled
         self.failures: list[float] = []
+        # Bumped every time a new process is up. A failure is reported with the generation it was seen in,
+        # so a crash noticed by both a failed call and the watchdog is one failure and one restart, not two.
+        self.generation = 0
         self._watch: asyncio.Task | None = None
         self._lock = asyncio.Lock()
         self._suspect = False
@@ -198,11 +202,12 @@ class AppSandbox:
     async def start(self) -> None:
         await self.process.spawn()
         await self.on_started(self)
+        self.generation += 1
         self._watch = asyncio.create_task(self._watchdog())
 
     async def stop(self) -> None:
         self.stopping = True
-        if self._watch is not None:
+        if self._watch is not None and self._watch is not asyncio.current_task():
             self._watch.cancel()
         await self.process.kill()
 
@@ -210,24 +215,42 @@ class AppSandbox:
         lim = self.process.limits
         while not self.stopping:
             await asyncio.sleep(lim.ping_interval)
-            healthy = self.process.alive
-            if healthy:
-                try:
-                    healthy = await self.process.call("ping", None, lim.ping_timeout) == "pong"
-                except (asyncio.TimeoutError, ConnectionError, RpcError):
-                    healthy = False
-            if not healthy and not self.stopping:
-                self._suspect = True
-                await self._recover()
+            seen = self.generation
+            if not await self._responsive(lim.ping_timeout) and not self.stopping:
+                await self._recover(seen, force=True)
 
-    async def check_now(self) -> None:
-        """Called after a call timed out or the channel broke: do not wait for the next ping."""
+    async def _responsive(self, timeout: float) -> bool:
+        if not self.process.alive:
+            return False
+        try:
+            healthy = await self.process.call("ping", None, timeout) == "pong"
+        except (TimeoutError, ConnectionError, RpcError):
+            healthy = False
+        if healthy:
+            self._suspect = False
+        return healthy
+
+    async def check_now(self, seen: int | None = None) -> None:
+        """Called after the channel broke: restart now if the process is gone (do not wait for the next ping).
+        `seen` is the generation the caller was talking to (default: the current one)."""
+        seen = self.generation if seen is None else seen
         if not self.stopping and not self.process.alive:
-            await self._recover()
+            await self._recover(seen)
 
-    async def _recover(self) -> None:
+    async def probe_now(self, seen: int | None = None) -> None:
+        """Called after a call overran its deadline: ping once, restart if the process does not answer."""
+        seen = self.generation if seen is None else seen
+        self._suspect = True
+        if self.stopping or seen != self.generation:
+            return
+        if not await self._responsive(self.process.limits.ping_timeout):
+            await self._recover(seen, force=True)
+
+    async def _recover(self, seen: int | None = None, force: bool = False) -> None:
         async with self._lock:
-            if self.stopping or (self.process.alive and not self._suspect):
+            if self.stopping or (seen is not None and seen != self.generation):
+                return   # already restarted since that failure was seen
+            if self.process.alive and not (force or self._suspect):
                 return
             self._suspect = False
             await self._restart()
@@ -247,8 +270,12 @@ class AppSandbox:
             await self.on_failed(self, f"crashed or hung {len(self.failures)} times")
             return
         await asyncio.sleep(min(8.0, 0.25 * 2 ** (len(self.failures) - 1)))
+        if self.stopping:
+            return
         try:
             await self.process.spawn()
             await self.on_started(self)
+            self.generation += 1
         except Exception as exc:
             log.error("restart of app %s failed: %s", self.process.app_id, exc)
+            await self.process.kill()

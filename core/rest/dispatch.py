@@ -74,6 +74,7 @@ class RestDispatcher:
         if route.any_permission and not await kernel.has_any_permission(ctx.user, route.any_permission):
             raise Forbidden()
         body, files = await self._body(route)
+        raw_body = await request.get_data() if route.raw_body else None
         raw_query = multi_dict(request.args)
         page = None
         if route.paginated:
@@ -85,7 +86,7 @@ class RestDispatcher:
             query = coerce_query(raw_query, route.query)
             validate(route.query_validator, query)
         req = RestRequest(ctx=ctx, method=request.method, path=request.path, body=body, query=query,
-                          params=params, page=page, headers=request.headers, files=files)
+                          params=params, page=page, headers=request.headers, files=files, raw_body=raw_body)
         result = await route.handler(req)
         if isinstance(result, Response):
             for k, v in headers.items():
@@ -131,9 +132,9 @@ class RestDispatcher:
         raise TooManyRequests(max(0, reset - int(time.time() * 1000)))
 
     async def _body(self, route: Route) -> tuple[dict[str, Any], Any]:
-        if request.method in ("GET", "HEAD"):
+        if request.method in ("GET", "HEAD") or route.raw_body:
             return {}, None
-        if route.multipart:
+        if route.multipart and request.mimetype != JSON:
             form = await request.form
             files = await request.files
             body = {k: form.get(k) for k in form.keys()}

@@ -19,6 +19,7 @@ class RestRequest:
     page: Page | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, Any] | None = None   # multipart uploads, only on routes that accept them
+    raw_body: bytes | None = None            # only on routes declared with raw_body=True
 
     @property
     def user(self) -> Mapping[str, Any]:

@@ -43,6 +43,8 @@ class Route:
     sort_fields: tuple[str, ...] | None = None
     rate_limit: tuple[int, int] | str | None = DEFAULT_LIMIT
     multipart: bool = False  # body is multipart/form-data: form fields validated by `body`, files passed on
+    #                          (a JSON body is accepted too and validated by the same `body` schema)
+    raw_body: bool = False   # the handler gets the undecoded body in `req.raw_body` (app endpoints: opaque data)
     owner: str = ""          # plugin that declared it (set by the kernel)
     body_validator: Any = field(default=None, repr=False)
     query_validator: Any = field(default=None, repr=False)

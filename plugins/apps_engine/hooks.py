@@ -1,0 +1,74 @@
+"""apps_engine plugin: hook adapter (settings, permission, routes, start-up and shutdown)."""
+from __future__ import annotations
+
+from typing import Any
+
+from core import hookimpl
+from core.broker import ServiceNotFound
+from core.errors import ApiError
+from plugins.apps_engine import conf
+from plugins.apps_engine.commands import CommandRoutes
+from plugins.apps_engine.endpoints import EndpointRoutes
+from plugins.apps_engine.lifecycle import Lifecycle
+from plugins.apps_engine.routes import AppsRoutes
+from plugins.apps_engine.service import AppsEngine
+from plugins.apps_engine.views import app_view
+
+PERMISSIONS = [{"_id": "manage-apps", "roles": ["admin"]}]
+
+
+class Plugin:
+    name = "apps_engine"
+
+    def __init__(self) -> None:
+        self.engine = AppsEngine()
+        self.lifecycle = Lifecycle(self.engine)
+
+    @hookimpl
+    def register_settings(self) -> list[dict]:
+        return conf.declarations()
+
+    @hookimpl
+    def register_permissions(self) -> list[dict]:
+        return [dict(p) for p in PERMISSIONS]
+
+    @hookimpl
+    def register_routes(self) -> list:
+        commands = CommandRoutes(self.engine.commands, self._room_for, self._has_permission)
+        return (AppsRoutes(self.engine, self.lifecycle).routes() + EndpointRoutes(self.engine).routes()
+                + commands.routes())
+
+    @hookimpl(trylast=True)
+    async def orbitchat_startup(self, api: Any) -> None:
+        await self.engine.start(api)
+        await api.broker.register("apps_engine.install_path", self._install_path)
+        await api.broker.register("apps_engine.list", self._list)
+
+    @hookimpl
+    async def orbitchat_shutdown(self) -> None:
+        await self.engine.stop()
+
+    # -- broker actions (the CLI and other services) -------------------------------------------------------
+    async def _install_path(self, path: str, update: bool = False) -> dict:
+        return app_view(await self.lifecycle.install_path(path, update=update))
+
+    async def _list(self) -> list[dict]:
+        return [app_view(r) for r in await self.engine.store.all()]
+
+    # -- what slash commands need ---------------------------------------------------------------------------
+    async def _room_for(self, user: dict, rid: str) -> dict:
+        api = self.engine.api
+        try:
+            room = await api.broker.call("rooms.get", rid)
+        except ServiceNotFound:
+            room = await api.db["rocketchat_room"].find_one({"_id": rid})
+        try:
+            allowed = room is not None and await api.broker.call("authorization.can_access_room", user["_id"], rid)
+        except ServiceNotFound:
+            allowed = False
+        if not allowed:
+            raise ApiError("Invalid room", "error-invalid-room")
+        return room
+
+    async def _has_permission(self, user: dict, permission: str, rid: str | None = None) -> bool:
+        return await self.engine.api.has_permission(user, permission, rid)
