@@ -15,7 +15,6 @@ from plugins.accounts.login import LoginFlow, logout
 from plugins.accounts.views import ddp_fields
 
 CLOSE_LOGGED_OUT = 1002
-FLUSH_WAIT = 2.0
 
 
 class AuthMethods:
@@ -57,10 +56,7 @@ class AuthMethods:
 
     @staticmethod
     async def _close_after_reply(conn: DdpConnection) -> None:
-        """Close once the `result`/`updated` frames queued after this method have left the queue."""
+        """Close with 1002 once this method's `result`/`updated` are queued (the gateway queues them as soon
+        as the handler returns, before this task first runs); `drain` sends them before closing."""
         await asyncio.sleep(0)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + FLUSH_WAIT
-        while not conn.queue.empty() and loop.time() < deadline:
-            await asyncio.sleep(0.01)
-        conn.close(CLOSE_LOGGED_OUT)
+        conn.close(CLOSE_LOGGED_OUT, drain=True)
