@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from beanie import Document
 from pydantic import ConfigDict, Field
@@ -35,7 +35,7 @@ class User(Document):
 
     class Settings:
         name = "users"
-        indexes = [
+        indexes: ClassVar[list[IndexModel]] = [
             IndexModel([("username", ASCENDING)], name="username_1", unique=True, sparse=True),
             IndexModel([("emails.address", ASCENDING)], name="emails.address_1", unique=True, sparse=True),
             IndexModel([("services.resume.loginTokens.hashedToken", ASCENDING)],

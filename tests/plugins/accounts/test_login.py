@@ -90,3 +90,10 @@ async def test_broker_actions(accounts_server):
     assert await broker.call("accounts.get_user", "nope") is None
     users = await broker.call("accounts.get_users", [frank.id, "nope"])
     assert [u["_id"] for u in users] == [frank.id] and "services" not in users[0]
+
+
+async def test_users_indexes(accounts_server):
+    info = await accounts_server.kernel.db["users"].index_information()
+    assert info["username_1"].get("unique") is True
+    assert info["emails.address_1"].get("unique") is True
+    assert "services.resume.loginTokens.hashedToken_1" in info
