@@ -1,12 +1,15 @@
 """Room and subscription counters kept current from the messaging service's `watch.messages` events
 (Rocket.Chat's `notifyUsersOnMessage` / `updateUsersSubscriptions` / thread `reply`).
 
-Each new message costs one room update and a few bulk subscription updates, whatever the room size: no
-per-member loop touches the database (a 1000-member room stays as fast as a 2-member one).
+Counting runs in the background, one worker per room, so a send never waits for it. Messages that arrive
+while a room's worker is busy are counted together: a batch costs one room update, one bulk update of the
+members and a bulk update per distinct correction (senders, mentioned users), whatever the room size and
+however many messages it holds. No per-member loop ever touches the database.
 """
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -32,50 +35,131 @@ def mentions_of(message: Mapping[str, Any], sender: str) -> tuple[list[str], boo
     return list(dict.fromkeys(users)), group
 
 
+def sender_of(message: Mapping[str, Any]) -> str:
+    return str((message.get("u") or {}).get("_id") or "")
+
+
+class Batch:
+    """What a run of new messages in one room changes, as room-wide and per-user increments."""
+
+    def __init__(self, policy: str) -> None:
+        self.policy = policy
+        self.count_user = policy in ("all_messages", "user_mentions_only", "user_and_group_mentions_only")
+        self.count_group = policy in ("all_messages", "group_mentions_only", "user_and_group_mentions_only")
+        self.base: Counter[str] = Counter()                       # every member (but a lone sender)
+        self.per_user: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.senders: Counter[str] = Counter()
+
+    def add(self, message: Mapping[str, Any]) -> None:
+        sender = sender_of(message)
+        users, group = mentions_of(message, sender)
+        self.senders[sender] += 1
+        own = self.per_user[sender]
+        if self.policy == "all_messages":
+            self.base["unread"] += 1
+            own["unread"] -= 1
+        for uid in users:
+            self.per_user[uid]["userMentions"] += 1
+            if self.count_user and self.policy != "all_messages":
+                self.per_user[uid]["unread"] += 1
+        if group:
+            # Rocket.Chat gives a user mention priority over a group mention in the same message.
+            self.base["groupMentions"] += 1
+            own["groupMentions"] -= 1
+            for uid in users:
+                self.per_user[uid]["groupMentions"] -= 1
+            if self.count_group and self.policy != "all_messages":
+                self.base["unread"] += 1
+                own["unread"] -= 1
+
+    def writes(self, rid: str, stamp: datetime) -> list[tuple[dict, dict]]:
+        """(filter, update) pairs: the room-wide one, then one per distinct per-user correction."""
+        flags = {"$set": {"alert": True, "open": True, "_updatedAt": stamp}}
+        lone = next(iter(self.senders)) if len(self.senders) == 1 else None
+        everyone: dict[str, Any] = {"rid": rid}
+        if lone is not None:
+            everyone["u._id"] = {"$ne": lone}
+            self.per_user.pop(lone, None)   # excluded from the room-wide write, so nothing to correct
+        out = [(everyone, {**flags, **({"$inc": dict(self.base)} if self.base else {})})]
+        groups: defaultdict[tuple, list[str]] = defaultdict(list)
+        for uid, delta in self.per_user.items():
+            key = tuple(sorted((k, v) for k, v in delta.items() if v))
+            if key:
+                groups[key].append(uid)
+        for key, uids in groups.items():
+            update: dict[str, Any] = {"$inc": dict(key)}
+            if any(v > 0 for _, v in key):
+                update.update(flags)
+            out.append(({"rid": rid, "u._id": {"$in": uids}}, update))
+        return out
+
+
 class Counters:
     def __init__(self, store: RoomStore) -> None:
         self.store = store
+        self._queues: dict[str, list[tuple[str, dict[str, Any]]]] = {}
 
     async def on_message_event(self, event: Mapping[str, Any]) -> None:
+        """`watch.messages` listener: queue the message for its room's worker and return at once."""
         message = (event or {}).get("message")
+        action = (event or {}).get("clientAction")
         if not isinstance(message, Mapping) or not isinstance(message.get("rid"), str):
             return
-        action = event.get("clientAction")
-        if action == "inserted":
-            await self.on_new_message(message)
-        elif action == "updated":
-            await self.on_updated_message(message)
-
-    async def on_new_message(self, message: Mapping[str, Any]) -> None:
+        if action not in ("inserted", "updated"):
+            return
         rid = message["rid"]
-        sender = (message.get("u") or {}).get("_id")
-        room = await self.store.rooms.find_one({"_id": rid}, {"t": 1, "lm": 1})
+        queue = self._queues.get(rid)
+        if queue is not None:
+            queue.append((action, dict(message)))
+            return
+        self._queues[rid] = [(action, dict(message))]
+        self.store.spawn(self._worker(rid))
+
+    async def _worker(self, rid: str) -> None:
+        try:
+            while self._queues.get(rid):
+                items, self._queues[rid] = self._queues[rid], []
+                try:
+                    await self.apply(rid, items)
+                except Exception:
+                    log.exception("updating counters of room %s failed", rid)
+        finally:
+            self._queues.pop(rid, None)
+
+    async def apply(self, rid: str, items: list[tuple[str, dict[str, Any]]]) -> None:
+        room = await self.store.rooms.find_one({"_id": rid}, {"t": 1})
         if room is None:
             return
-        if message.get("t") or message.get("_hidden"):
-            # System messages only count (Rocket.Chat's saveSystemMessage increments `msgs`).
-            await self.store.update_room(rid, {"$inc": {"msgs": 1}})
-            return
-        in_thread_only = bool(message.get("tmid")) and not message.get("tshow")
-        await self._update_room(rid, message, last=not in_thread_only)
-        if message.get("tmid"):
-            await self._thread_reply(rid, message, sender)
-        if not in_thread_only:
-            await self._member_counters(rid, room["t"], message, sender)
+        new = [m for action, m in items if action == "inserted"]
+        if new:
+            await self.on_new_messages(rid, room["t"], new)
+        for action, message in items:
+            if action == "updated":
+                await self.on_updated_message(message)
 
-    async def _update_room(self, rid: str, message: Mapping[str, Any], last: bool) -> None:
-        """`msgs`+1; `lm`/`lastMessage` unless a newer message already set them (concurrent sends)."""
+    async def on_new_messages(self, rid: str, kind: str, messages: list[dict[str, Any]]) -> None:
+        regular = [m for m in messages if not m.get("t") and not m.get("_hidden")]
+        shown = [m for m in regular if not m.get("tmid") or m.get("tshow")]
+        await self._update_room(rid, len(messages), shown)
+        for message in regular:
+            if message.get("tmid"):
+                await self._thread_reply(rid, message)
+        if shown:
+            await self._member_counters(rid, kind, shown)
+
+    async def _update_room(self, rid: str, count: int, shown: list[dict[str, Any]]) -> None:
+        """`msgs` += count (system and thread-only messages count too, as in Rocket.Chat); `lm` and
+        `lastMessage` from the newest shown message unless a newer one already set them."""
         store = self.store
-        ts = message.get("ts")
-        if last and isinstance(ts, datetime):
-            fields: dict[str, Any] = {"lm": ts}
+        latest = max((m for m in shown if isinstance(m.get("ts"), datetime)), key=lambda m: m["ts"], default=None)
+        if latest is not None:
+            fields: dict[str, Any] = {"lm": latest["ts"]}
             if store.setting("Store_Last_Message", True):
-                fields["lastMessage"] = dict(message)
-            updated = await store.update_room_if({"_id": rid, "$or": [{"lm": None}, {"lm": {"$lte": ts}}]},
-                                                 {"$inc": {"msgs": 1}, "$set": fields})
-            if updated:
+                fields["lastMessage"] = latest
+            newer = {"_id": rid, "$or": [{"lm": None}, {"lm": {"$lte": latest["ts"]}}]}
+            if await store.update_room_if(newer, {"$inc": {"msgs": count}, "$set": fields}):
                 return
-        await store.update_room(rid, {"$inc": {"msgs": 1}})
+        await store.update_room(rid, {"$inc": {"msgs": count}})
 
     def _unread_policy(self, kind: str) -> str:
         if kind == "d":
@@ -83,50 +167,38 @@ class Counters:
             return "all_messages" if value == "all_messages" else "user_and_group_mentions_only"
         return str(self.store.setting("Unread_Count", "all_messages"))
 
-    async def _member_counters(self, rid: str, kind: str, message: Mapping[str, Any], sender: str | None) -> None:
-        """Mentioned members: userMentions+1; with @all/@here everyone else: groupMentions+1; unread+1 as
-        the Unread_Count setting says; every other member gets `alert` and `open`. At most three writes."""
-        subs = self.store.subs
-        users, group = mentions_of(message, sender or "")
-        policy = self._unread_policy(kind)
-        count_user = policy in ("all_messages", "user_mentions_only", "user_and_group_mentions_only")
-        count_group = policy in ("all_messages", "group_mentions_only", "user_and_group_mentions_only")
+    async def _member_counters(self, rid: str, kind: str, messages: list[dict[str, Any]]) -> None:
+        batch = Batch(self._unread_policy(kind))
+        for message in messages:
+            batch.add(message)
         stamp = now()
-        base = {"$set": {"alert": True, "open": True, "_updatedAt": stamp}}
-        if users:
-            await subs.update_many({"rid": rid, "u._id": {"$in": users}},
-                                   {**base, "$inc": {"userMentions": 1, "unread": 1 if count_user else 0}})
-        others = {"rid": rid, "u._id": {"$nin": [sender, *users]}}
-        if group:
-            await subs.update_many(others, {**base, "$inc": {"groupMentions": 1, "unread": 1 if count_group else 0}})
-        elif policy == "all_messages":
-            await subs.update_many(others, {**base, "$inc": {"unread": 1}})
-        else:
-            await subs.update_many(others, base)
+        for query, update in batch.writes(rid, stamp):
+            await self.store.subs.update_many(query, update)
         self.store.announce_room_subscriptions(rid, stamp)
 
-    async def _thread_reply(self, rid: str, message: Mapping[str, Any], sender: str | None) -> None:
+    async def _thread_reply(self, rid: str, message: Mapping[str, Any]) -> None:
         """Followers of the thread (its `replies` plus the parent's author) and the mentioned get `tunread`."""
         store = self.store
-        parent = await store.db[MESSAGES].find_one({"_id": message["tmid"]}, {"replies": 1, "u": 1})
+        sender = sender_of(message)
+        tmid = message["tmid"]
+        parent = await store.db[MESSAGES].find_one({"_id": tmid}, {"replies": 1, "u": 1})
         followers = set((parent or {}).get("replies") or ())
         if parent and (parent.get("u") or {}).get("_id"):
             followers.add(parent["u"]["_id"])
-        users, group = mentions_of(message, sender or "")
+        users, group = mentions_of(message, sender)
         followers.update(users)
         followers.discard(sender)
         if not followers:
             return
         stamp = now()
+        flags = {"alert": True, "open": True, "_updatedAt": stamp}
         plain = sorted(followers - set(users))
-        base = {"alert": True, "open": True, "_updatedAt": stamp}
         if plain:
-            add = {"tunread": message["tmid"], **({"tunreadGroup": message["tmid"]} if group else {})}
-            await store.subs.update_many({"rid": rid, "u._id": {"$in": plain}}, {"$addToSet": add, "$set": base})
+            add = {"tunread": tmid, **({"tunreadGroup": tmid} if group else {})}
+            await store.subs.update_many({"rid": rid, "u._id": {"$in": plain}}, {"$addToSet": add, "$set": flags})
         if users:
             await store.subs.update_many({"rid": rid, "u._id": {"$in": users}},
-                                         {"$addToSet": {"tunread": message["tmid"], "tunreadUser": message["tmid"]},
-                                          "$set": base})
+                                         {"$addToSet": {"tunread": tmid, "tunreadUser": tmid}, "$set": flags})
         store.announce_room_subscriptions(rid, stamp)
 
     async def on_updated_message(self, message: Mapping[str, Any]) -> None:

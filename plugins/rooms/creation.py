@@ -23,6 +23,9 @@ def new_subscription(room: Mapping[str, Any], user: Mapping[str, Any], **extra: 
     }
     if room.get("customFields"):
         sub["customFields"] = room["customFields"]
+    for key in ("teamId", "teamMain"):   # a member of a team room sees the team on the subscription too
+        if room.get(key):
+            sub[key] = room[key]
     sub.update(extra)
     return sub
 

@@ -8,6 +8,7 @@ from core.context import Context
 from core.errors import MeteorError
 from plugins.rooms import methods as ddp_methods
 from plugins.rooms import routes as rest_routes
+from plugins.rooms import team_links
 from plugins.rooms.constants import MESSAGE_EVENT, PERMISSIONS, SETTINGS
 from plugins.rooms.models import Room, Subscription
 from plugins.rooms.service import RoomsService
@@ -43,7 +44,9 @@ class Plugin:
     async def orbitchat_startup(self, api: Any) -> None:
         self.service.start(api)
         actions = {"get": self._get, "get_subscription": self._get_subscription, "add_user": self._add_user,
-                   "create": self._create}
+                   "create": self._create, "remove_user": self._remove_user, "delete": self._delete,
+                   "save_settings": self._save_settings, "set_team": self._set_team,
+                   "set_team_default": self._set_team_default}
         for name, action in actions.items():
             await api.broker.register(f"rooms.{name}", action)
         await api.broker.subscribe(MESSAGE_EVENT, self.service.counters.on_message_event)
@@ -84,3 +87,49 @@ class Plugin:
             return await self.service.creation.create_direct(owner, list(members or []), ctx=ctx)
         return await self.service.creation.create(owner, type, name or "", list(members or []),
                                                   read_only=read_only, extra=extra, ctx=ctx)
+
+    # -- actions the teams service uses (it has decided on permissions unless an actor is named) ----------
+    async def _remove_user(self, rid: str, user_id: str, remover_id: str | None = None) -> bool:
+        """Rocket.Chat's `removeUserFromRoom`: False when the user was not a member. `remover_id` makes it a
+        removal by that user (`ru` system message) instead of a leave (`ul`)."""
+        store = self.service.store
+        room = await store.room(rid)
+        if room is None:
+            raise MeteorError("error-invalid-room", "Invalid room", {"method": "removeUserFromRoom"})
+        user = await store.user(user_id)
+        if user is None or await store.subscription(rid, user_id) is None:
+            return False
+        remover = await store.user(remover_id) if remover_id else None
+        await self.service.membership.remove_user(room, user, remover, Context.internal(remover or user))
+        return True
+
+    async def _delete(self, rid: str, actor_id: str | None = None) -> bool:
+        """Rocket.Chat's `eraseRoom`; with `actor_id` that user's `delete-<t>` permission is checked.
+        False when there is no such room."""
+        store = self.service.store
+        room = await store.room(rid)
+        if room is None:
+            return False
+        actor = await store.user(actor_id) if actor_id else None
+        if actor_id and actor is None:
+            raise MeteorError("error-invalid-user", "Invalid user", {"method": "eraseRoom"})
+        await self.service.lifecycle.delete(actor, room, Context.internal(actor))
+        return True
+
+    async def _save_settings(self, actor_id: str, rid: str, settings: dict) -> dict:
+        """`saveRoomSettings` as `actor_id`, with every check the DDP method makes."""
+        store = self.service.store
+        actor = await store.user(actor_id)
+        if actor is None or not actor.get("username"):
+            raise MeteorError("error-invalid-user", "Invalid user", {"method": "saveRoomSettings"})
+        room = await store.room(rid)
+        if room is None:
+            raise MeteorError("error-invalid-room", "Invalid room", {"method": "saveRoomSettings"})
+        return await self.service.settings.save(actor, room, dict(settings))
+
+    async def _set_team(self, rids: list[str], team_id: str | None, main: bool = False) -> list[dict]:
+        """Set (or, with `team_id` None, clear) `teamId`/`teamMain` on rooms and their subscriptions."""
+        return await team_links.set_team(self.service.store, list(rids or []), team_id, main)
+
+    async def _set_team_default(self, rid: str, is_default: bool) -> dict | None:
+        return await team_links.set_team_default(self.service.store, rid, is_default)

@@ -53,7 +53,11 @@ class Room(Document):
 
 
 class Subscription(Document):
-    """One user's membership of one room, with its read state (`ls`, `unread`, `alert`, mentions)."""
+    """One user's membership of one room, with its read state (`ls`, `unread`, `alert`, mentions).
+
+    Queries by room alone use the `{rid, u._id}` index (its prefix): a separate `{rid}` index would only
+    slow down the bulk counter updates every message causes.
+    """
 
     model_config = ConfigDict(populate_by_name=True, extra="allow")
 
@@ -81,6 +85,4 @@ class Subscription(Document):
         indexes: ClassVar[list[IndexModel]] = [
             IndexModel([("rid", ASCENDING), ("u._id", ASCENDING)], name="rid_1_u._id_1", unique=True),
             IndexModel([("u._id", ASCENDING), ("_updatedAt", DESCENDING)], name="u._id_1__updatedAt_-1"),
-            IndexModel([("rid", ASCENDING)], name="rid_1"),
-            IndexModel([("rid", ASCENDING), ("roles", ASCENDING)], name="rid_1_roles_1", sparse=True),
         ]
