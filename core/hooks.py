@@ -98,7 +98,8 @@ class HookRunner:
         return None
 
     async def call_each(self, name: str, **kwargs: Any) -> None:
-        """Await every implementation in order (start-up and shutdown). Errors propagate, naming the plugin."""
+        """Await every implementation in order (start-up and shutdown). Errors propagate, naming the
+        plugin."""
         for impl in self._impls(name):
             args = {a: kwargs.get(a) for a in impl.argnames}
             try:

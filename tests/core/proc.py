@@ -34,7 +34,8 @@ class Served:
         self.proc = proc
         self.lines: list[str] = []
         self._new = asyncio.Event()
-        self._readers = [asyncio.create_task(self._read(proc.stdout)), asyncio.create_task(self._read(proc.stderr))]
+        self._readers = [asyncio.create_task(self._read(proc.stdout)),
+                         asyncio.create_task(self._read(proc.stderr))]
 
     @classmethod
     async def start(cls, args: list[str], env: dict[str, str], cwd: Path) -> Served:

@@ -101,7 +101,8 @@ async def test_plugin_listener_and_settings_actions(broker_app):
     assert await broker.call("settings.get", "API_Default_Count") == 50
     changes: list = []
     await broker.subscribe("watch.settings", changes.append)
-    assert await broker.call("settings.set", "API_Default_Count", 20) == {"_id": "API_Default_Count", "value": 20}
+    assert await broker.call("settings.set", "API_Default_Count", 20) == {"_id": "API_Default_Count",
+                                                                           "value": 20}
     assert await broker.call("settings.get", "API_Default_Count") == 20
     assert changes[0]["setting"]["_id"] == "API_Default_Count" and changes[0]["setting"]["value"] == 20
 

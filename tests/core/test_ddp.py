@@ -247,7 +247,8 @@ async def test_malformed_json_gets_error_and_connection_stays(ddp_server):
 
 async def test_sockjs_style_array_frames_are_unwrapped(ddp_server):
     ws = await raw_connect(ddp_server.ws_url)
-    await ws.send(json.dumps([json.dumps({"msg": "ping", "id": "a"}), json.dumps({"msg": "ping", "id": "b"})]))
+    pings = [json.dumps({"msg": "ping", "id": "a"}), json.dumps({"msg": "ping", "id": "b"})]
+    await ws.send(json.dumps(pings))
     assert [await recv(ws), await recv(ws)] == [{"msg": "pong", "id": "a"}, {"msg": "pong", "id": "b"}]
     await ws.close()
 
@@ -267,7 +268,8 @@ async def test_oversized_frame_closes_only_that_connection(server_factory):
     srv = await server_factory(plugins=(DdpProbe(),), max_ddp_frame_bytes=4096)
     bystander = await srv.ddp()
     offender = await raw_connect(srv.ws_url)
-    await offender.send(json.dumps({"msg": "method", "id": "1", "method": "probe/echo", "params": ["x" * 8000]}))
+    big = {"msg": "method", "id": "1", "method": "probe/echo", "params": ["x" * 8000]}
+    await offender.send(json.dumps(big))
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await asyncio.wait_for(offender.recv(), 5)
     assert closed.value.rcvd.code == 1009
@@ -303,9 +305,9 @@ async def test_stream_sub_changed_unsub(ddp_server):
     when = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
     assert kernel.ddp.publish("stream-probe", "evt", [{"ts": when, "n": 1}, "two"]) == 1
     assert kernel.ddp.publish("stream-probe", "other-event", ["not for us"]) == 0
+    args = [{"ts": {"$date": 1772600767890}, "n": 1}, "two"]
     assert await recv(ws) == {"msg": "changed", "collection": "stream-probe", "id": "id",
-                              "fields": {"eventName": "evt", "args": [{"ts": {"$date": 1772600767890}, "n": 1},
-                                                                      "two"]}}
+                              "fields": {"eventName": "evt", "args": args}}
     await ws.send(json.dumps({"msg": "unsub", "id": "s1"}))
     assert await recv(ws) == {"msg": "nosub", "id": "s1"}
     assert kernel.ddp.publish("stream-probe", "evt", ["after unsub"]) == 0
@@ -378,7 +380,8 @@ async def test_slow_consumer_is_dropped_others_keep_receiving(server_factory):
     host, port = srv.base_url.removeprefix("http://").split(":")
     slow = await RawWebsocket.connect(host, int(port), rcvbuf=4096)   # reads nothing until told
     await slow.send_text(json.dumps({"msg": "connect", "version": "1", "support": ["1"]}))
-    await slow.send_text(json.dumps({"msg": "sub", "id": "s1", "name": "stream-probe", "params": ["evt", False]}))
+    await slow.send_text(json.dumps({"msg": "sub", "id": "s1", "name": "stream-probe",
+                                     "params": ["evt", False]}))
     async with asyncio.timeout(5):
         while kernel.ddp.subscriber_count("stream-probe", "evt") < 2:
             await asyncio.sleep(0.01)
@@ -396,7 +399,8 @@ async def test_slow_consumer_is_dropped_others_keep_receiving(server_factory):
         assert slow_conn.closing == 1013
         # Dropped although its socket takes no more data: no registration, no subscription left.
         async with asyncio.timeout(10):
-            while slow_conn.id in kernel.ddp.connections or kernel.ddp.subscriber_count("stream-probe", "evt") > 1:
+            while (slow_conn.id in kernel.ddp.connections
+                   or kernel.ddp.subscriber_count("stream-probe", "evt") > 1):
                 await asyncio.sleep(0.05)
         assert list(kernel.ddp.connections) == [fast.session]
         # The reading client carries on.

@@ -1,5 +1,6 @@
-"""MongoDB operator injection (Rocket.Chat's most repeated CVE class) is refused with 400 before any handler or
-query runs: in JSON bodies, in query strings, and in the `query=`/`sort=`/`fields=` pagination parameters."""
+"""MongoDB operator injection (Rocket.Chat's most repeated CVE class) is refused with 400 before any handler
+or query runs: in JSON bodies, in query strings, and in the `query=`/`sort=`/`fields=` pagination
+parameters."""
 from __future__ import annotations
 
 import json
@@ -87,7 +88,8 @@ async def test_operator_keys_in_body_are_400(lookup_server):
 
 
 async def test_operator_in_query_string_is_400(lookup_server):
-    for params in ({"username[$ne]": "x"}, {"username[$regex]": ".*"}, [("username", "a"), ("username", "b")]):
+    for params in ({"username[$ne]": "x"}, {"username[$regex]": ".*"},
+                   [("username", "a"), ("username", "b")]):
         r = await lookup_server.http.get("/api/v1/probe.lookup", params=params)
         assert r.status_code == 400, params
         assert r.json()["errorType"] == "invalid-params"
@@ -128,7 +130,8 @@ async def test_query_param_must_be_a_json_object(lookup_server):
 
 async def test_query_param_in_list_works(lookup_server):
     ids = ["API_Default_Count", "API_Upper_Count_Limit"]   # kernel settings, not public
-    r = await lookup_server.http.get("/api/v1/settings.public", params={"query": json.dumps({"_id": {"$in": ids}})})
+    r = await lookup_server.http.get("/api/v1/settings.public",
+                                     params={"query": json.dumps({"_id": {"$in": ids}})})
     assert r.status_code == 200
     assert r.json()["settings"] == []   # the filter is ANDed with public:true, never replaces it
     # Make one of them public through the store to see the $in filter select it.
@@ -170,8 +173,8 @@ async def test_legit_sort_fields_and_paging_work(lookup_server):
         {"_id": {"$in": ["API_Default_Count", "API_Upper_Count_Limit", "API_Allow_Infinite_Count"]}},
         {"$set": {"public": True}})
     r = await lookup_server.http.get("/api/v1/settings.public",
-                                     params={"sort": json.dumps({"_id": -1}), "fields": json.dumps({"value": 0}),
-                                             "count": "2", "offset": "0"})
+                                     params={"sort": json.dumps({"_id": -1}),
+                                             "fields": json.dumps({"value": 0}), "count": "2", "offset": "0"})
     assert r.status_code == 200
     body = r.json()
     assert body["settings"] == [{"_id": "API_Upper_Count_Limit"}, {"_id": "API_Default_Count"}]

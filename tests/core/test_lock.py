@@ -59,11 +59,12 @@ def plug(tmp_path, monkeypatch) -> LockPlug:
 
 
 def run_cli(plug: LockPlug, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([orbitchat(), *args], env=plug.env(), cwd=cwd, capture_output=True, text=True, check=False,
-                          timeout=60)
+    return subprocess.run([orbitchat(), *args], env=plug.env(), cwd=cwd, capture_output=True, text=True,
+                          check=False, timeout=60)
 
 
-def write_lock(path: Path, *, drop: tuple[str, ...] = (), only: tuple[str, ...] | None = None) -> lockfile.Lock:
+def write_lock(path: Path, *, drop: tuple[str, ...] = (),
+               only: tuple[str, ...] | None = None) -> lockfile.Lock:
     """A lock of what is installed now, minus `drop` (or restricted to `only`)."""
     lock = lockfile.build(lockfile.discover(), None)
     for name in list(lock.plugins):
@@ -81,8 +82,9 @@ def mine(problems: list[str], plug: LockPlug) -> list[str]:
 # -- orbitchat lock ---------------------------------------------------------------------------------------
 def test_lock_writes_readable_toml_and_keeps_apps_and_enabled(plug, tmp_path):
     path = tmp_path / "plugin.lock"
-    path.write_text(f'[plugins.{plug.name}]\ndistribution = "old"\nversion = "0.0.1"\nhash = "x"\nenabled = false\n\n'
-                    '[apps."com.example.hello"]\nversion = "1.2.0"\nhash = "sha256:abc"\nenabled = true\n')
+    path.write_text(f'[plugins.{plug.name}]\ndistribution = "old"\nversion = "0.0.1"\nhash = "x"\n'
+                    'enabled = false\n\n[apps."com.example.hello"]\nversion = "1.2.0"\nhash = "sha256:abc"\n'
+                    'enabled = true\n')
     result = run_cli(plug, "lock", "--lock", str(path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     data = tomllib.loads(path.read_text())
@@ -92,7 +94,8 @@ def test_lock_writes_readable_toml_and_keeps_apps_and_enabled(plug, tmp_path):
         "distribution": plug.dist, "version": "0.1", "entry_point": f"{plug.module}:Plugin",
         "hash": lockfile.content_hash(plug.module), "enabled": False,   # the operator's choice is kept
     }
-    assert data["plugins"][plug.name]["hash"].startswith("sha256:") and len(data["plugins"][plug.name]["hash"]) == 71
+    digest = data["plugins"][plug.name]["hash"]
+    assert digest.startswith("sha256:") and len(digest) == 71
     assert data["plugins"]["settings"]["distribution"] == "orbitchat"
     assert data["plugins"]["settings"]["enabled"] is True
     assert data["apps"] == {"com.example.hello": {"version": "1.2.0", "hash": "sha256:abc", "enabled": True}}
@@ -121,7 +124,8 @@ def test_drift_installed_but_not_locked(plug, tmp_path):
 def test_drift_locked_but_missing_and_version_changed(plug, tmp_path):
     path = tmp_path / "plugin.lock"
     lock = write_lock(path)
-    lock.plugins["ghost"] = lockfile.LockedPlugin("ghost", "ghost-dist", "1.0", "sha256:00", True, "ghost:Plugin")
+    lock.plugins["ghost"] = lockfile.LockedPlugin("ghost", "ghost-dist", "1.0", "sha256:00", True,
+                                                  "ghost:Plugin")
     lock.plugins[plug.name].version = "0.0.9"
     lockfile.write(path, lock)
     problems = lockfile.drift(lockfile.read(path), lockfile.discover())
@@ -187,7 +191,8 @@ async def test_strict_lock_refuses_changed_content_and_missing_lock(plug, tmp_pa
     served = await refused(plug, db_env, serve_args(path, tmp_path, free_port(), "--strict-lock"), tmp_path)
     assert f"content changed: {plug.name} (hash differs from plugin.lock)" in served.output
     missing = tmp_path / "no-such.lock"
-    served = await refused(plug, db_env, serve_args(missing, tmp_path, free_port(), "--strict-lock"), tmp_path)
+    args = serve_args(missing, tmp_path, free_port(), "--strict-lock")
+    served = await refused(plug, db_env, args, tmp_path)
     assert f"no lock file at {missing}" in served.output
 
 
@@ -198,13 +203,14 @@ async def test_drift_is_reported_and_server_starts_without_strict_lock(plug, tmp
     served = await Served.start(serve_args(path, tmp_path, port), plug.env(**db_env), tmp_path)
     try:
         await served.wait_for_line(rf"listening on http://127\.0\.0\.1:{port}")
-        assert f"orbitchat: warning: plugin.lock drift: installed but not locked: {plug.name} ({plug.dist} 0.1)" \
-            in served.lines
+        warning = f"plugin.lock drift: installed but not locked: {plug.name} ({plug.dist} 0.1)"
+        assert f"orbitchat: warning: {warning}" in served.lines
         await served.wait_for_line(r"^  plugins:  settings$")   # only what the lock enables is loaded
         # MONGO_URL set: that server is used (credentials would be masked), no embedded one is started.
         host = db_env["MONGO_URL"].split("://", 1)[1].split("/", 1)[0].split("@")[-1]
-        assert any(line.startswith(f"  database: MongoDB mongodb://{host}") and f"(db {db_env['ORBITCHAT_DB']})"
-                   in line for line in served.lines), served.output
+        db_line = f"(db {db_env['ORBITCHAT_DB']})"
+        assert any(line.startswith(f"  database: MongoDB mongodb://{host}") and db_line in line
+                   for line in served.lines), served.output
         assert not (tmp_path / "data" / "db").exists()
         r = await wait_http(f"http://127.0.0.1:{port}/api/info")
         assert r.status_code == 200 and r.json()["success"] is True

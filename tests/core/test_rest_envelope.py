@@ -164,7 +164,8 @@ async def test_wrong_method_is_405_envelope(env_server):
 async def test_oversized_body_is_413(server_factory):
     srv = await server_factory(plugins=(EnvelopeRoutes(),), max_body_bytes=1024)
     big = '{"name": "' + "x" * 2000 + '"}'
-    r = await srv.http.post("/api/v1/envelope.echo", content=big, headers={"Content-Type": "application/json"})
+    json_type = {"Content-Type": "application/json"}
+    r = await srv.http.post("/api/v1/envelope.echo", content=big, headers=json_type)
     assert r.status_code == 413
     assert r.json() == {"success": False, "error": "Request entity too large"}
 
@@ -173,7 +174,7 @@ async def test_oversized_body_is_413(server_factory):
             yield b" " * 256
         yield b'{"name": "x"}'
 
-    r = await srv.http.post("/api/v1/envelope.echo", content=chunks(), headers={"Content-Type": "application/json"})
+    r = await srv.http.post("/api/v1/envelope.echo", content=chunks(), headers=json_type)
     assert r.status_code == 413
     assert r.json()["success"] is False
     small = await srv.http.post("/api/v1/envelope.echo", json={"name": "fits"})

@@ -71,7 +71,8 @@ async def test_settings_public_lists_public_values_only(site):
     r = await site.http.get("/api/v1/settings.public", params={"query": json.dumps({"group": "Probe"})})
     assert r.status_code == 200
     body = r.json()
-    assert body == {"settings": [{"_id": "Probe_Flag", "value": False}, {"_id": "Probe_Public", "value": "hello"}],
+    assert body == {"settings": [{"_id": "Probe_Flag", "value": False},
+                                 {"_id": "Probe_Public", "value": "hello"}],
                     "count": 2, "offset": 0, "total": 2, "success": True}
     everything = await site.http.get("/api/v1/settings.public", params={"count": "0"})
     listed = ids(everything.json())
@@ -96,7 +97,7 @@ async def test_settings_list_needs_login_and_privilege_for_private(site):
     admin = (await site.http.get("/api/v1/settings", params=query, headers=site.admin)).json()
     assert ids(admin) == ["Probe_Choice", "Probe_Count", "Probe_Flag", "Probe_Private", "Probe_Public"]
     private = next(s for s in admin["settings"] if s["_id"] == "Probe_Private")
-    assert private["value"] == "s3cret" and private["packageValue"] == "s3cret" and private["type"] == "string"
+    assert (private["value"], private["packageValue"], private["type"]) == ("s3cret", "s3cret", "string")
     assert private["_updatedAt"].endswith("Z")   # REST dates are ISO strings
 
 
@@ -131,9 +132,10 @@ async def test_set_persists_notifies_and_emits_watch_settings(site):
     assert (stored["value"], stored["valueSource"], stored["editor"]) == ("bonjour", "customValue", "color")
     assert stored["packageValue"] == "hello" and stored["_updatedAt"].replace(tzinfo=UTC) >= before
     assert site.srv.kernel.settings.get("Probe_Public") == "bonjour"
-    assert events == [{"clientAction": "updated",
-                       "setting": {"_id": "Probe_Public", "value": "bonjour", "editor": "color", "public": True}}]
-    public = await site.http.get("/api/v1/settings.public", params={"query": json.dumps({"_id": "Probe_Public"})})
+    setting = {"_id": "Probe_Public", "value": "bonjour", "editor": "color", "public": True}
+    assert events == [{"clientAction": "updated", "setting": setting}]
+    query = {"query": json.dumps({"_id": "Probe_Public"})}
+    public = await site.http.get("/api/v1/settings.public", params=query)
     assert public.json()["settings"] == [{"_id": "Probe_Public", "value": "bonjour"}]
     await site.srv.kernel.hooks.drain()
     assert site.probe.changes == [("Probe_Public", "bonjour", "hello")]
