@@ -212,6 +212,18 @@ async def test_rate_limit_429_with_headers(server_factory):
     assert (await srv.http.get("/api/v1/envelope.limited", headers=bot)).status_code == 200
 
 
+async def test_rate_limit_keys_on_forwarded_client_only_behind_a_proxy(server_factory):
+    limit = {"OVERWRITE_SETTING_API_Enable_Rate_Limiter_Limit_Calls_Default": "1"}
+    direct = await server_factory(plugins=(EnvelopeRoutes(),), env=limit)
+    statuses = [(await direct.http.get("/api/v1/envelope.limited", headers={"X-Forwarded-For": ip})).status_code
+                for ip in ("10.0.0.1", "10.0.0.2")]
+    assert statuses == [200, 429]   # without a declared proxy the header is the client's word: ignored
+    proxied = await server_factory(plugins=(EnvelopeRoutes(),), env={**limit, "HTTP_FORWARDED_COUNT": "1"})
+    statuses = [(await proxied.http.get("/api/v1/envelope.limited", headers={"X-Forwarded-For": ip})).status_code
+                for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.1", "6.6.6.6, 10.0.0.2")]
+    assert statuses == [200, 200, 429, 429]   # the hop the proxy appended counts, not what the client wrote
+
+
 async def test_rate_limiter_can_be_switched_off(server_factory):
     srv = await server_factory(plugins=(EnvelopeRoutes(),),
                                env={"OVERWRITE_SETTING_API_Enable_Rate_Limiter_Limit_Calls_Default": "1",
