@@ -79,13 +79,20 @@ class SettingsService:
             meta["packageValue"] = definition["value"]
             old = existing.get(sid)
             if old is not None:
+                forced = view.override(sid, old.get("value"))
+                if forced != old.get("value"):   # OVERWRITE_SETTING_<id>: stored too, as Rocket.Chat does
+                    meta.update(value=forced, valueSource="processEnvValue")
+                    old.update(value=forced)
                 if any(old.get(k) != v for k, v in meta.items()):
                     updates.append(UpdateOne({"_id": sid}, {"$set": meta}))
                 continue
             initial = view.initial_from_env(sid)
             value = definition["value"] if initial is None else initial
+            forced = view.override(sid, value)
+            from_env = initial is not None or forced != value
+            value = forced
             doc = {"_id": sid, **meta, "value": value,
-                   "valueSource": "packageValue" if initial is None else "processEnvValue",
+                   "valueSource": "processEnvValue" if from_env else "packageValue",
                    "ts": ts, "createdAt": ts, "_updatedAt": ts}
             inserts.append(UpdateOne({"_id": sid}, {"$setOnInsert": doc}, upsert=True))
             existing[sid] = doc
