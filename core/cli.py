@@ -57,6 +57,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(main())
+    except Exception as exc:   # start-up failed: one clear line, not a traceback
+        cause = exc
+        while cause.__cause__ is not None or cause.__context__ is not None:
+            cause = cause.__cause__ or cause.__context__
+        print(f"orbitchat: start-up failed: {cause}", file=sys.stderr)
+        return 1
     finally:
         if kernel.embedded is not None:   # start-up failed half-way: never leave the database behind
             kernel.embedded.stop()
