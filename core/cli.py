@@ -58,10 +58,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         asyncio.run(main())
     except Exception as exc:   # start-up failed: one clear line, not a traceback
-        cause = exc
-        while cause.__cause__ is not None or cause.__context__ is not None:
+        chain, cause = [], exc
+        while cause is not None and len(chain) < 5:
+            if str(cause) and str(cause) not in chain:
+                chain.append(str(cause))
             cause = cause.__cause__ or cause.__context__
-        print(f"orbitchat: start-up failed: {cause}", file=sys.stderr)
+        print(f"orbitchat: start-up failed: {': '.join(chain) or type(exc).__name__}", file=sys.stderr)
         return 1
     finally:
         if kernel.embedded is not None:   # start-up failed half-way: never leave the database behind
