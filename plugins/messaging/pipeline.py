@@ -21,6 +21,7 @@ from plugins.messaging.service import now
 from plugins.messaging.shape import (
     IMPERSONATION,
     attachment_text_size,
+    check_attachments,
     check_custom_fields,
     client_message,
     diff_update,
@@ -101,7 +102,9 @@ class MessagePipeline:
         if existing is not None:
             return existing
         message.setdefault("_id", random_id())
+        check_attachments(message.get("attachments"))
         message = await self._hooks("sent", message, room, ctx)
+        check_attachments(message.get("attachments"))      # again: a hook's additions are checked too
         message.update(await resolve_references(s, message.get("msg", ""), user, room))
         message["_updatedAt"] = now()
         try:

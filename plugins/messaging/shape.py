@@ -6,6 +6,7 @@ Rocket.Chat accepted server fields from clients once (a CVE); here they never ge
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -86,6 +87,27 @@ def check_custom_fields(fields: Any, enabled: bool, schema_text: str) -> None:
     errors = list(Draft202012Validator(schema).iter_errors(fields))
     if errors:
         raise ApiError(f"Invalid custom fields: {errors[0].message}", "error-invalid-custom-fields")
+
+
+LINK_FIELDS = ("title_link", "image_url", "author_link", "author_icon", "thumb_url", "message_link",
+               "audio_url", "video_url", "url")
+UNSAFE_LINK = re.compile(r"^\s*(javascript|vbscript|data):", re.IGNORECASE)
+
+
+def check_attachments(attachments: Any, depth: int = 0) -> None:
+    """Rocket.Chat's validateAttachment: links may not run script, fields need a title and a value."""
+    for item in attachments or ():
+        if not isinstance(item, dict):
+            continue
+        for holder in (item, *[a for a in item.get("actions") or () if isinstance(a, dict)]):
+            for key in LINK_FIELDS:
+                if isinstance(holder.get(key), str) and UNSAFE_LINK.match(holder[key]):
+                    raise ApiError("Invalid href value provided", "error-invalid-attachment")
+        for entry in item.get("fields") or ():
+            if not isinstance(entry, dict) or entry.get("value") in (None, "") or not entry.get("title"):
+                raise ApiError("Invalid attachment field, title and value is required", "error-invalid-attachment")
+        if depth < 3:
+            check_attachments(item.get("attachments"), depth + 1)
 
 
 def attachment_text_size(attachments: Any) -> int:

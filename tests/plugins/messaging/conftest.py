@@ -104,7 +104,7 @@ class EventLog:
     def __init__(self) -> None:
         self.events: list[tuple[str, Any]] = []
 
-    async def attach(self, srv: Any, *names: str) -> "EventLog":
+    async def attach(self, srv: Any, *names: str) -> EventLog:
         for name in names:
             await srv.kernel.broker.subscribe(name, lambda payload, n=name: self.events.append((n, payload)))
         return self

@@ -1,7 +1,7 @@
 """Editing and deleting: permissions, settings, edit fields, tombstones, the trash and the events."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.plugins.messaging.conftest import caller, make_server, settle
 
@@ -50,7 +50,7 @@ async def test_editing_can_be_disabled_and_time_limited(server_factory):
     carol = await caller(srv2, "carol")
     room = await carol.channel("limited")
     msg = await carol.send(room["_id"], "old")
-    past = datetime.now(timezone.utc) - timedelta(minutes=5)
+    past = datetime.now(UTC) - timedelta(minutes=5)
     await srv2.kernel.db["rocketchat_message"].update_one({"_id": msg["_id"]}, {"$set": {"ts": past}})
     body = await carol.fails("POST", "chat.update", roomId=room["_id"], msgId=msg["_id"], text="new")
     assert body["errorType"] == "error-message-editing-blocked"
@@ -89,7 +89,7 @@ async def test_delete_own_message_goes_to_trash(srv, alice, bob, events):
     trashed = await db["rocketchat__trash"].find_one({"_id": msg["_id"]})
     assert trashed["__collection__"] == "rocketchat_message" and trashed["rid"] == room["_id"]
     assert events.of("notify.deleteMessage") == [{"rid": room["_id"], "_id": msg["_id"]}]
-    since = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    since = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     deleted = await alice.ok("GET", "chat.getDeletedMessages", roomId=room["_id"], since=since)
     assert deleted["messages"] == [{"_id": msg["_id"]}] and deleted["total"] == 1
 

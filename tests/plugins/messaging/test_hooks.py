@@ -139,11 +139,13 @@ async def test_hook_post_message_sent(setup):
 
 async def test_hook_pre_message_updated_prevent(setup):
     _, policy, alice, _, room = setup
+    assert policy.called("pre_message_updated_prevent") == []
     msg = await alice.send(room["_id"], "original")
     body = await alice.fails("POST", "chat.update", roomId=room["_id"], msgId=msg["_id"], text="forbidden edit")
     assert body["errorType"] == "error-app-prevented-updating"
     stored = (await alice.ok("GET", "chat.getMessage", msgId=msg["_id"]))["message"]
     assert stored["msg"] == msg["msg"] and "editedAt" not in stored
+    assert policy.called("pre_message_updated_prevent") == [("forbidden edit", msg["msg"])]
 
 
 async def test_hook_pre_message_updated_extend_and_modify(setup):

@@ -1,7 +1,7 @@
 """Sending: chat.sendMessage, chat.postMessage and DDP sendMessage, in Rocket.Chat's message shape."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.plugins.messaging.conftest import settle
 
@@ -72,11 +72,11 @@ async def test_ddp_send_keeps_client_id_and_returns_ejson(srv, alice):
 async def test_ddp_client_timestamp_within_a_minute(srv, alice):
     room = await alice.channel("ddp-ts")
     ddp = await alice.ddp()
-    sent = datetime.now(timezone.utc) - timedelta(seconds=5)
+    sent = datetime.now(UTC) - timedelta(seconds=5)
     sent = sent.replace(microsecond=sent.microsecond - sent.microsecond % 1000)
     reply = await ddp.call("sendMessage", {"rid": room["_id"], "msg": "x", "ts": sent})
     assert reply["result"]["ts"] == sent
-    stale = datetime.now(timezone.utc) - timedelta(minutes=5)
+    stale = datetime.now(UTC) - timedelta(minutes=5)
     reply = await ddp.call("sendMessage", {"rid": room["_id"], "msg": "x", "ts": stale})
     assert reply["error"]["error"] == "error-message-ts-out-of-sync"
 
