@@ -169,11 +169,13 @@ class RunningApp:
                 log.info("app %s %s: %s", self.app_id, notify, _describe(exc))
         await self.sandbox.stop()
         for task in list(self._tasks):
-            task.cancel()
+            if task is not asyncio.current_task():
+                task.cancel()
 
     async def _on_failed(self, sandbox: AppSandbox, why: str) -> None:
-        # Runs inside the sandbox's own recovery task: hand the clean-up to a task of ours.
-        self._spawn(self.engine.app_failed(self, why))
+        # Runs inside the sandbox's own recovery task: hand the clean-up to a task of the engine (it outlives
+        # this app's own tasks, which stopping the app cancels).
+        self.engine.spawn(self.engine.app_failed(self, why))
 
     # -- calls into the app ----------------------------------------------------------------------------
     async def call(self, method: str, params: Any = None, timeout: float | None = None) -> Any:

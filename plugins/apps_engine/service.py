@@ -288,12 +288,15 @@ class AppsEngine:
         except Exception:
             log.exception("could not rewrite the plugin.lock apps section")
 
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _on_event(self, payload: Any) -> None:
         app_id = payload[0] if isinstance(payload, list) and payload else None
         if isinstance(app_id, str):
-            task = asyncio.get_running_loop().create_task(self.reconcile(app_id))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.spawn(self.reconcile(app_id))
 
     async def reconcile(self, app_id: str) -> None:
         """Make this process run what the record says (a no-op in the process that made the change)."""
