@@ -4,11 +4,26 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import hypercorn.protocol.ws_stream as hypercorn_ws
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HyperConfig
 from quart import Quart
+from wsproto.extensions import PerMessageDeflate
 
 from core.config import Config
+
+
+class _DeclinedDeflate(PerMessageDeflate):
+    """permessage-deflate, always declined. Hypercorn offers it with no switch, and it costs each socket a
+    zlib window of ~300 KB and a compression per recipient, undoing the one-encoding fan-out. Rocket.Chat's
+    ddp-streamer (the `ws` server defaults) does not compress either."""
+
+    def accept(self, offer: str) -> None:
+        return None
+
+
+def decline_ws_compression() -> None:
+    hypercorn_ws.PerMessageDeflate = _DeclinedDeflate
 
 
 def hypercorn_config(config: Config, sock: socket.socket | None = None) -> HyperConfig:
@@ -32,4 +47,5 @@ def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 
 async def run(app: Quart, config: Config, stop: asyncio.Event, sock: socket.socket | None = None) -> None:
+    decline_ws_compression()
     await serve(app, hypercorn_config(config, sock), shutdown_trigger=stop.wait)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -23,7 +25,11 @@ class Subscription:
 
 
 class DdpConnection:
-    """State of one websocket. `send*` never blocks: a full queue means a slow client, which is dropped."""
+    """State of one websocket. `send*` never blocks: a full outbox means a slow client, which is dropped.
+
+    Kept small because there is one per socket: the outbox is a plain deque with one waiter future (not an
+    asyncio.Queue), and the inbound backlog and its worker task exist only while there is work.
+    """
 
     def __init__(self, queue_size: int, ip: str | None, user_agent: str | None = None) -> None:
         self.id = random_id()
@@ -33,10 +39,16 @@ class DdpConnection:
         self.token_hash: str | None = None
         self.connected = False
         self.subs: dict[str, Subscription] = {}
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        self.queue_size = queue_size
+        self.outbox: deque[str | None] = deque()
+        self._waiter: asyncio.Future | None = None
         self.closing: int | None = None
-        # Set by `close`: the gateway stops waiting for a client that reads nothing and drops it.
-        self.close_requested = asyncio.Event()
+        # Set by the gateway: called once by `close`, so it stops waiting for a client that reads nothing.
+        self.on_close_request: Callable[[], None] | None = None
+        self.inbound: deque | None = None          # methods and subs waiting for the worker
+        self.worker: asyncio.Task | None = None    # runs only while `inbound` has messages
+        self.last_seen = time.monotonic()          # any inbound frame; read by the heartbeat sweep
+        self.pinged = False
         self._on_close: list[Callable[["DdpConnection"], Any]] = []
         self.extra: dict[str, Any] = {}   # per-connection state owned by plugins (e.g. presence)
 
@@ -55,28 +67,39 @@ class DdpConnection:
     def send_raw(self, frame: str) -> None:
         if self.closing is not None:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self.outbox) >= self.queue_size:
             log.warning("connection %s (%s) is too slow; closing", self.id, self.user_id)
             self.close(CLOSE_SLOW_CONSUMER)
+            return
+        self._push(frame)
+
+    def _push(self, frame: str | None) -> None:
+        self.outbox.append(frame)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def next_frame(self) -> str | None:
+        """The next frame to write (the sender's only wait); None means: close the socket now."""
+        while not self.outbox:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self.outbox.popleft()
 
     def close(self, code: int = 1000, drain: bool = False) -> None:
         """Ask the sender loop to close the socket. What is already queued is dropped, or with `drain`
-        sent first (e.g. a `force_logout` event before a logout close) when the queue has room."""
+        sent first (e.g. a `force_logout` event before a logout close) when the outbox has room."""
         if self.closing is not None:
             return
         self.closing = code
-        self.close_requested.set()
-        if drain:
-            try:
-                self.queue.put_nowait(None)
-                return
-            except asyncio.QueueFull:
-                pass
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
+        if not drain or len(self.outbox) >= self.queue_size:
+            self.outbox.clear()
+        self._push(None)
+        if self.on_close_request is not None:
+            self.on_close_request()
 
     def on_close(self, callback: Callable[["DdpConnection"], Any]) -> None:
         self._on_close.append(callback)

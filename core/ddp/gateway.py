@@ -1,13 +1,15 @@
 """DDP over websocket at `/websocket`: handshake, heartbeats, methods and subscriptions.
 
-One receive loop per socket reads frames; pings are answered at once, methods and subs are processed in
-order by a worker; a sender task drains the connection's bounded queue.
+An idle socket costs two tasks: the websocket handler itself reads frames (pings are answered at once), and
+a sender drains the connection's bounded outbox. Methods and subs are processed in order by a worker task
+that exists only while some are waiting; one heartbeat sweep per gateway pings and drops idle sockets.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -53,6 +55,7 @@ class MethodInvocation:
 class DdpGateway:
     def __init__(self, kernel: "Kernel") -> None:
         self.kernel = kernel
+        self._sweeper: asyncio.Task | None = None
 
     async def serve(self) -> None:
         k = self.kernel
@@ -61,51 +64,60 @@ class DdpGateway:
         ws = websocket._get_current_object()
         await ws.accept()
         k.ddp.connections[conn.id] = conn
-        inbound: asyncio.Queue = asyncio.Queue(maxsize=k.config.ddp_send_queue)
-        tasks = [asyncio.create_task(self._sender(ws, conn)), asyncio.create_task(self._worker(conn, inbound)),
-                 asyncio.create_task(self._heartbeat(conn))]
+        self._ensure_sweeper()
+        sender = asyncio.create_task(self._sender(ws, conn))
+        sender.add_done_callback(lambda _: conn.close(1011))   # no-op unless the sender died on its own
+        reader = asyncio.current_task()
+        receiving = True
+
+        def stop_receiving() -> None:   # `close` from another task interrupts the wait for a frame
+            if receiving and asyncio.current_task() is not reader:
+                reader.cancel()
+
+        conn.on_close_request = stop_receiving
         conn.send({"server_id": "0"})
         try:
-            await self._receive(ws, conn, inbound, tasks[0])
+            await self._receive(ws, conn)
+            receiving = False
+            await asyncio.wait({sender}, timeout=CLOSE_GRACE)   # flush what close left to send
         finally:
-            for t in tasks:
-                t.cancel()
+            receiving = False
+            sender.cancel()
+            if conn.worker is not None:
+                conn.worker.cancel()
             await self._cleanup(conn)
         if conn.closing is not None:
             # Last, after cleanup: a client that reads nothing may hold this up, but none of our state.
             await ws.close(conn.closing)
 
-    async def _receive(self, ws: Any, conn: DdpConnection, inbound: asyncio.Queue, sender: asyncio.Task) -> None:
+    async def _receive(self, ws: Any, conn: DdpConnection) -> None:
+        """Read frames until the connection is closed; returns when `close` was asked (the socket still
+        open), raises when the client went away."""
         limit = self.kernel.config.max_ddp_frame_bytes
-        receive = asyncio.ensure_future(ws.receive())
-        closing = asyncio.ensure_future(conn.close_requested.wait())
-        try:
-            while True:
-                done, _ = await asyncio.wait({receive, sender, closing}, return_when=asyncio.FIRST_COMPLETED)
-                if sender in done or closing in done:   # slow consumer, logout, idle, bad frame
-                    await asyncio.wait({sender}, timeout=CLOSE_GRACE)
+        reader = asyncio.current_task()
+        while conn.closing is None:
+            try:
+                data = await ws.receive()
+            except asyncio.CancelledError:
+                # Our own interrupt (see `serve`) is absorbed; any other cancellation goes on.
+                if conn.closing is not None and reader is not None and reader.uncancel() == 0:
                     return
-                data = receive.result()
-                receive = asyncio.ensure_future(ws.receive())
-                conn.extra["last_seen"] = time.monotonic()
-                if isinstance(data, bytes):
-                    conn.close(CLOSE_UNSUPPORTED_DATA)
-                    continue
-                if len(data) > limit:
-                    conn.close(CLOSE_TOO_BIG)
-                    continue
-                self._frame(conn, data, inbound)
-        finally:
-            receive.cancel()
-            closing.cancel()
+                raise
+            conn.last_seen = time.monotonic()
+            if isinstance(data, bytes):
+                conn.close(CLOSE_UNSUPPORTED_DATA)
+            elif len(data) > limit:
+                conn.close(CLOSE_TOO_BIG)
+            else:
+                self._frame(conn, data)
 
-    def _frame(self, conn: DdpConnection, data: str, inbound: asyncio.Queue) -> None:
+    def _frame(self, conn: DdpConnection, data: str) -> None:
         # SockJS-style framing (`["{...}"]`) is unwrapped, as ddp-streamer does.
         try:
             msg = jsonutil.ejson_loads(data)
             if isinstance(msg, list) and msg and all(isinstance(m, str) for m in msg):
                 for inner in msg:
-                    self._frame(conn, inner, inbound)
+                    self._frame(conn, inner)
                 return
         except ValueError:
             conn.send({"msg": "error", "reason": "Bad request", "offendingMessage": data[:1000]})
@@ -123,10 +135,7 @@ class DdpGateway:
         elif not conn.connected:
             conn.send({"msg": "error", "reason": "Must connect first", "offendingMessage": msg})
         elif kind in ("method", "sub", "unsub"):
-            try:
-                inbound.put_nowait(msg)
-            except asyncio.QueueFull:
-                conn.close(1013)
+            self._enqueue(conn, msg)
         else:
             conn.send({"msg": "error", "reason": "Bad request", "offendingMessage": msg})
 
@@ -141,20 +150,37 @@ class DdpGateway:
         conn.connected = True
         conn.send({"msg": "connected", "session": conn.id})
 
-    async def _worker(self, conn: DdpConnection, inbound: asyncio.Queue) -> None:
-        while True:
-            msg = await inbound.get()
-            try:
-                if msg["msg"] == "method":
-                    await self._method(conn, msg)
-                elif msg["msg"] == "sub":
-                    await self._sub(conn, msg)
-                else:
-                    self._unsub(conn, msg)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("DDP %s failed", msg.get("msg"))
+    def _enqueue(self, conn: DdpConnection, msg: dict) -> None:
+        if conn.inbound is None:
+            conn.inbound = deque()
+        if len(conn.inbound) >= conn.queue_size:   # a flood of calls: same fate as a slow reader
+            conn.close(1013)
+            return
+        conn.inbound.append(msg)
+        if conn.worker is None:
+            conn.worker = asyncio.create_task(self._worker(conn))
+
+    async def _worker(self, conn: DdpConnection) -> None:
+        """Process waiting methods and subs in order; exit when none is left (`_enqueue` starts another)."""
+        inbound = conn.inbound
+        try:
+            while inbound and conn.closing is None:
+                msg = inbound.popleft()
+                try:
+                    if msg["msg"] == "method":
+                        await self._method(conn, msg)
+                    elif msg["msg"] == "sub":
+                        await self._sub(conn, msg)
+                    else:
+                        self._unsub(conn, msg)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("DDP %s failed", msg.get("msg"))
+        finally:
+            conn.worker = None
+            if not inbound:
+                conn.inbound = None   # an idle socket keeps no backlog
 
     # -- methods ------------------------------------------------------------------------------------
     async def _method(self, conn: DdpConnection, msg: dict) -> None:
@@ -243,30 +269,39 @@ class DdpGateway:
     # -- sending, heartbeat, cleanup ----------------------------------------------------------------
     async def _sender(self, ws: Any, conn: DdpConnection) -> None:
         while True:
-            frame = await conn.queue.get()
+            frame = await conn.next_frame()
             if frame is None:   # `close` was called; `serve` sends the close frame after cleanup
                 return
             await ws.send(frame)
 
-    async def _heartbeat(self, conn: DdpConnection) -> None:
-        interval = float(self.kernel.settings.get("DDP_Heartbeat_Interval", 30))
-        conn.extra["last_seen"] = time.monotonic()
-        pinged = False
-        while True:
+    def _ensure_sweeper(self) -> None:
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.create_task(self._heartbeat())
+
+    async def _heartbeat(self) -> None:
+        """One sweep for every socket: ping after `interval` s of silence, close (4000) after twice that.
+        Runs while there are connections."""
+        connections = self.kernel.ddp.connections
+        while connections:
+            interval = float(self.kernel.settings.get("DDP_Heartbeat_Interval", 30))
             await asyncio.sleep(interval / 3)
-            idle = time.monotonic() - conn.extra["last_seen"]
-            if idle >= 2 * interval:
-                conn.close(CLOSE_IDLE)
-                return
-            if idle >= interval and not pinged:
-                conn.send({"msg": "ping"})
-                pinged = True
-            elif idle < interval:
-                pinged = False
+            now = time.monotonic()
+            for conn in list(connections.values()):
+                idle = now - conn.last_seen
+                if idle >= 2 * interval:
+                    conn.close(CLOSE_IDLE)
+                elif idle >= interval:
+                    if not conn.pinged:
+                        conn.send({"msg": "ping"})
+                        conn.pinged = True
+                else:
+                    conn.pinged = False
 
     async def _cleanup(self, conn: DdpConnection) -> None:
         k = self.kernel
         k.ddp.connections.pop(conn.id, None)
+        if not k.ddp.connections and self._sweeper is not None:
+            self._sweeper.cancel()
         try:
             await k.broker.emit("socket.disconnected", {"connectionId": conn.id, "userId": conn.user_id})
         except Exception:
