@@ -88,7 +88,7 @@ SUBSCRIPTIONS_READ = obj({"rid": ID, "roomId": ID, "readThreads": FLAG})
 SUBSCRIPTIONS_UNREAD = obj({"roomId": ID, "firstUnreadMessage": obj({"_id": ID}, ["_id"])})
 
 # -- DDP params (arrays) --------------------------------------------------------------------------
-ANY_DATE = {"anyOf": [{"type": "null"}, {"type": "object"}]}   # EJSON dates arrive decoded
+ANY_DATE: dict[str, Any] = {}   # EJSON dates arrive decoded to datetimes; handlers use only a datetime
 
 
 def params(*items: dict[str, Any], required: int = 0) -> dict[str, Any]:
@@ -107,6 +107,7 @@ SINCE_PARAMS = params(ANY_DATE)
 READ_PARAMS = params(ID, NULLABLE_FLAG, required=1)
 FAVORITE_PARAMS = params(ID, FLAG, required=2)
 TYPE_NAME_PARAMS = params({"enum": ["c", "p", "d"]}, NAME, required=2)
+# The setting names and values are checked by the service (Rocket.Chat's `error-invalid-settings`).
 SAVE_SETTINGS_PARAMS = {"type": "array", "minItems": 2, "maxItems": 3,
-                        "prefixItems": [ID, {"anyOf": [{"enum": sorted(SETTING_SCHEMAS)},
-                                                       obj(SETTING_SCHEMAS, minProperties=1)]}, {}]}
+                        "prefixItems": [ID, {"anyOf": [{"type": "string", "maxLength": 100},
+                                                       {"type": "object", "maxProperties": 30}]}, {}]}
