@@ -21,12 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import os
-import select
 import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,38 +33,17 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `core` importable from the checkout as well
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-RATE_LIMIT_ENV = "OVERWRITE_SETTING_API_Enable_Rate_Limiter_Limit_Calls_Default"
+from bench.common import RATE_LIMIT_ENV, Server, announce, log_summary, stop_children, stop_event
+from bench.common import median as _median
+from bench.common import spawn as _spawn
+
 PING = '{"msg":"ping"}'
 CONNECT = '{"msg":"connect","version":"1","support":["1"]}'
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # ================================================================================================
 # Servers (child processes)
 # ================================================================================================
-
-def _die_with_parent() -> None:
-    """preexec_fn: SIGTERM this child if the benchmark process dies for any reason."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-def _announce(port: int) -> None:
-    """Tell the parent we are ready, then send any later stdout to stderr so the pipe never fills."""
-    sys.stdout.write(f"READY {port}\n")
-    sys.stdout.flush()
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-
-
-def _stop_event() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
-
 
 async def serve_orbitchat(args: argparse.Namespace) -> None:
     from core.app import create_app
@@ -85,9 +60,9 @@ async def serve_orbitchat(args: argparse.Namespace) -> None:
 
     @app.before_serving
     async def _ready() -> None:   # registered after the kernel's own: runs once the kernel has started
-        _announce(port)
+        announce(port)
 
-    await run(app, cfg, _stop_event(), sock)
+    await run(app, cfg, stop_event(), sock)
 
 
 def bare_app(info_body: bytes) -> Callable:
@@ -159,8 +134,8 @@ async def serve_bare(args: argparse.Namespace) -> None:
     port = sock.getsockname()[1]
     hc = hypercorn_config(Config(port=port), sock)   # the very same Hypercorn settings OrbitChat runs with
     app = bare_app(bytes.fromhex(args.body_hex))
-    stop = _stop_event()
-    _announce(port)
+    stop = stop_event()
+    announce(port)
     await serve(app, hc, shutdown_trigger=stop.wait)
 
 
@@ -168,89 +143,9 @@ async def serve_bare(args: argparse.Namespace) -> None:
 # Process management (parent)
 # ================================================================================================
 
-@dataclass
-class Server:
-    name: str
-    proc: subprocess.Popen
-    port: int
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/websocket"
-
-    def cpu_seconds(self) -> float:
-        """utime + stime of the server process (all its threads), from /proc."""
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
 def spawn(name: str, extra: list[str], log_dir: Path, timeout: float = 60.0) -> Server:
-    """Start one server process; its stderr goes to `<log_dir>/<name>.log`, summarised at the end."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", name, "--port", "0", *extra]
-    with open(log_dir / f"{name}.log", "wb") as log:   # preexec_fn is safe: no threads run here
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
-                                preexec_fn=_die_with_parent, close_fds=True)  # noqa: PLW1509
-    _children.append(proc)
-    deadline = time.monotonic() + timeout
-    line = b""
-    while not line.endswith(b"\n"):
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name} server exited with code {proc.returncode} during start-up:\n"
-                               + _tail(log_dir / f"{name}.log"))
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{name} server did not start within {timeout:.0f}s")
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            line += os.read(proc.stdout.fileno(), 256)
-    word, port = line.decode().split()[:2]
-    if word != "READY":
-        raise RuntimeError(f"{name} server said {line!r}")
-    proc.stdout.close()
-    return Server(name, proc, int(port))
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def log_summary(log_dir: Path) -> list[str]:
-    """One line per server that wrote to stderr: how much, and the distinct first lines of its records."""
-    out = []
-    for path in sorted(log_dir.glob("*.log")):
-        text = path.read_text(errors="replace").splitlines()
-        heads = [ln for ln in text if ln.startswith(("CRITICAL", "ERROR", "WARNING", "Traceback"))]
-        if not text:
-            continue
-        distinct: dict[str, int] = {}
-        for ln in heads:
-            distinct[ln[:100]] = distinct.get(ln[:100], 0) + 1
-        detail = "; ".join(f"{n}x {h!r}" for h, n in list(distinct.items())[:3])
-        out.append(f"{path.stem} server stderr: {len(text)} lines ({detail})")
-    return out
-
-
-_children: list[subprocess.Popen] = []
-
-
-def stop_children() -> None:
-    for proc in _children:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in _children:
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    _children.clear()
+    """Start this file as server `name` (orbitchat or bare) in a child process."""
+    return _spawn(__file__, name, extra, log_dir, timeout)
 
 
 # ================================================================================================
@@ -376,10 +271,6 @@ class Scenario:
     unit: str
     run: Callable[[Server], Awaitable[Sample]]
     samples: dict[str, list[Sample]] = field(default_factory=lambda: {"bare": [], "orbitchat": []})
-
-
-def _median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
 
 
 async def fetch_info(server: Server) -> tuple[bytes, dict[str, str]]:

@@ -1,0 +1,187 @@
+"""Helpers shared by the benchmarks: server child processes, CPU and memory from /proc, logs, medians.
+
+A benchmark re-invokes its own file with `--serve <kind>` to run each server in a separate process; the
+child prints `READY <port>` once it listens (`announce`) and the parent (`spawn`) waits for that line. Every
+child gets PR_SET_PDEATHSIG, and `stop_children` ends them in order, so no server outlives the benchmark.
+"""
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import resource
+import select
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+RATE_LIMIT_ENV = "OVERWRITE_SETTING_API_Enable_Rate_Limiter_Limit_Calls_Default"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+# -- child side -----------------------------------------------------------------------------------------
+def die_with_parent() -> None:
+    """preexec_fn: SIGTERM this child if the benchmark process dies for any reason."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def announce(port: int) -> None:
+    """Tell the parent we are ready, then send any later stdout to stderr so the pipe never fills."""
+    sys.stdout.write(f"READY {port}\n")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+
+
+def stop_event() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT (the server's shutdown trigger)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+# -- /proc ----------------------------------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of a process."""
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * PAGE_SIZE
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's (and so its children's) soft limit on open files to the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+# -- parent side ----------------------------------------------------------------------------------------
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/websocket"
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def rss_bytes(self) -> int:
+        return rss_bytes(self.proc.pid)
+
+
+_children: list[subprocess.Popen] = []
+
+
+def spawn(script: str | Path, name: str, extra: list[str], log_dir: Path, timeout: float = 60.0) -> Server:
+    """Start `script --serve <kind> --port 0 <extra>` (kind: `name` up to a first `-`) and wait for its
+    `READY <port>` line; its stderr goes to `<log_dir>/<name>.log`."""
+    kind = name.split("-", 1)[0]
+    cmd = [sys.executable, str(Path(script).resolve()), "--serve", kind, "--port", "0", *extra]
+    with open(log_dir / f"{name}.log", "wb") as log:   # preexec_fn is safe: no threads run here
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
+                                preexec_fn=die_with_parent, close_fds=True)  # noqa: PLW1509
+    _children.append(proc)
+    return _wait_ready(name, proc, log_dir, timeout)
+
+
+def _wait_ready(name: str, proc: subprocess.Popen, log_dir: Path, timeout: float) -> Server:
+    deadline = time.monotonic() + timeout
+    line = b""
+    while not line.endswith(b"\n"):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} server exited with code {proc.returncode} during start-up:\n"
+                               + tail(log_dir / f"{name}.log"))
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} server did not start within {timeout:.0f}s")
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 256)
+            if not chunk:
+                continue
+            line += chunk
+    word, port = line.decode().split()[:2]
+    if word != "READY":
+        raise RuntimeError(f"{name} server said {line!r}")
+    proc.stdout.close()
+    return Server(name, proc, int(port))
+
+
+def track(proc: subprocess.Popen) -> subprocess.Popen:
+    """Have `stop_children` stop a child started some other way."""
+    _children.append(proc)
+    return proc
+
+
+def stop_children() -> None:
+    """SIGTERM every child, newest first, then wait (SIGKILL after 10 s)."""
+    for proc in reversed(_children):
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in reversed(_children):
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    _children.clear()
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def log_summary(log_dir: Path) -> list[str]:
+    """One line per server that wrote to stderr: how much, and the distinct first lines of its records."""
+    out = []
+    for path in sorted(log_dir.glob("*.log")):
+        text = path.read_text(errors="replace").splitlines()
+        heads = [ln for ln in text if ln.startswith(("CRITICAL", "ERROR", "WARNING", "Traceback"))]
+        if not text:
+            continue
+        distinct: dict[str, int] = {}
+        for ln in heads:
+            distinct[ln[:100]] = distinct.get(ln[:100], 0) + 1
+        detail = "; ".join(f"{n}x {h!r}" for h, n in list(distinct.items())[:3])
+        out.append(f"{path.stem} server stderr: {len(text)} lines ({detail})")
+    return out
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) by nearest rank; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
