@@ -55,6 +55,10 @@ class MessageActions:
                               {"method": method, "action": "Message_pinning"})
         if not await s.has_permission(user, "pin-message", message["rid"]):
             raise MeteorError("not-authorized", "Not Authorized", {"method": method})
+        if await s.get_subscription(message["rid"], user["_id"], {"_id": 1}) is None:
+            # Rocket.Chat: a message in a room the user is not in is reported as not found.
+            raise MeteorError("error-invalid-message", "Message you are pinning was not found",
+                              {"method": method, "action": "Message_pinning"})
         room = await s.get_room(message["rid"])
         if room is None or not await s.can_access(user["_id"], room["_id"]):
             raise MeteorError("not-authorized", "Not Authorized", {"method": method})

@@ -113,6 +113,8 @@ class Scanner:
         read = 0
         hi, hi_incl = before, before_incl
         top = before or b.anchor or datetime.now(UTC)
+        if b.anchor is not None and top > b.anchor:
+            top = b.anchor + timedelta(seconds=1)   # size windows from the newest message, not a far `before`
         span = b.first_span(need)
         while True:
             lo, lo_incl, last = top - span, True, False
@@ -144,7 +146,7 @@ class Scanner:
         out: list[dict] = []
         read = 0
         lo, lo_incl = after, after_incl
-        bottom = after or b.floor
+        bottom = max(after or b.floor, b.floor)   # size windows from the room's start, not an ancient `after`
         ceiling = max(b.anchor or bottom, datetime.now(UTC)) + timedelta(minutes=5)
         span = b.first_span(need)
         while True:

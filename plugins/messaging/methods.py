@@ -49,7 +49,7 @@ def methods(svc: MessagingService) -> list[DdpMethod]:
         if found is None:
             raise MeteorError("error-action-not-allowed", "Not allowed",
                               {"method": "deleteMessage", "action": "Delete_message"})
-        await svc.pipeline.delete(inv.ctx, found, dict(inv.ctx.user or {}))
+        await svc.deletion.delete(inv.ctx, found, dict(inv.ctx.user or {}))
 
     async def readable(inv: MethodInvocation, rid: Any) -> dict | None:
         room = await svc.get_room(rid)

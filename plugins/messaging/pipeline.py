@@ -1,4 +1,5 @@
-"""The message pipeline: validate → prevent → extend → modify → persist → emit → post, for send, edit, delete.
+"""The message pipeline: validate → prevent → extend → modify → persist → emit → post, for send and edit
+(deletion, with its single prevent hook, is in `deletion`).
 
 Hook payloads are deep copies, so an implementation can change only what its hook kind allows: a
 `pre_*_prevent` answers yes/no, a `pre_*_extend` adds attachments and custom fields, a `pre_*_modify`
@@ -15,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from core.context import Context, random_id
 from core.errors import ApiError, MeteorError
-from plugins.messaging.constants import CLIENT_TYPES, MESSAGES
+from plugins.messaging.constants import CLIENT_TYPES
 from plugins.messaging.mentions import resolve_references
 from plugins.messaging.service import now
 from plugins.messaging.shape import (
@@ -64,7 +65,8 @@ class MessagePipeline:
         replaced = await hooks.pipeline(names[2], copy.deepcopy(message), "message", **args)
         return keep_identity(replaced, message)
 
-    def _post(self, hook: str, **payload: Any) -> None:
+    def post(self, hook: str, **payload: Any) -> None:
+        """A `post_*` hook, in the background, with copies of the payload."""
         hooks = self.s.api.hooks
         if hooks.has_implementations(hook):
             hooks.notify(hook, **{k: copy.deepcopy(v) if k != "ctx" else v for k, v in payload.items()})
@@ -117,7 +119,7 @@ class MessagePipeline:
         await s.emit(message, "inserted")
         if message.get("tmid"):
             await self._count_reply(message)
-        self._post("post_message_sent", message=message, room=room, ctx=ctx)
+        self.post("post_message_sent", message=message, room=room, ctx=ctx)
         return message
 
     def _timestamp(self, client_ts: Any) -> Any:
@@ -187,7 +189,7 @@ class MessagePipeline:
         await self.s.emit(message, "inserted")
         if self.s.api.hooks.has_implementations("post_message_sent"):
             room = await self.s.get_room(rid) or {"_id": rid}
-            self._post("post_message_sent", message=message, room=room, ctx=Context.internal(dict(user)))
+            self.post("post_message_sent", message=message, room=room, ctx=Context.internal(dict(user)))
         return message
 
     # -- update ------------------------------------------------------------------------------------------
@@ -216,15 +218,16 @@ class MessagePipeline:
         ts = now()
         edited.update(editedAt=ts, editedBy={"_id": user["_id"], "username": user.get("username")})
         edited = await self._hooks("updated", edited, room, ctx, previous=previous)
+        check_attachments(edited.get("attachments"))
         edited.update(await resolve_references(s, edited.get("msg", ""), user, room))
         edited["_updatedAt"] = ts
         if s.setting("Message_KeepHistory"):
-            await self._keep_history(previous, user)
+            await self.keep_history(previous, user)
         update = diff_update(previous, edited)
         if update:
             await s.messages.update_one({"_id": previous["_id"]}, update)
         await s.emit(edited, "updated")
-        self._post("post_message_updated", message=edited, previous=previous, room=room, ctx=ctx)
+        self.post("post_message_updated", message=edited, previous=previous, room=room, ctx=ctx)
         return edited
 
     async def _may_edit(self, user: Mapping[str, Any], previous: dict) -> None:
@@ -243,70 +246,8 @@ class MessagePipeline:
             raise MeteorError("error-message-editing-blocked", "Message editing is blocked",
                               {"method": "updateMessage"})
 
-    async def _keep_history(self, previous: dict, user: Mapping[str, Any]) -> None:
+    async def keep_history(self, previous: dict, user: Mapping[str, Any]) -> None:
         """Message_KeepHistory: the version being replaced is kept as a hidden copy pointing at it."""
         copy_doc = {**copy.deepcopy(previous), "_id": random_id(), "_hidden": True, "parent": previous["_id"],
                     "editedAt": now(), "editedBy": {"_id": user["_id"], "username": user.get("username")}}
         await self.s.messages.insert_one(copy_doc)
-
-    # -- delete ------------------------------------------------------------------------------------------
-    async def delete(self, ctx: Context, message: dict[str, Any], actor: Mapping[str, Any]) -> None:
-        """Delete as `actor` (the caller, or the author for `asUser`), with Rocket.Chat's rules."""
-        s = self.s
-        room = await s.get_room(message["rid"]) or {"_id": message["rid"]}
-        await self._may_delete(actor, message, room)
-        if s.api.hooks.has_implementations("pre_message_deleted_prevent"):
-            denial = await s.api.hooks.first_deny("pre_message_deleted_prevent", message=copy.deepcopy(message),
-                                                  room=copy.deepcopy(room), ctx=ctx)
-            if denial is not None:
-                code, reason = PREVENTED["deleted"]
-                raise MeteorError(code, reason, {"reason": denial.reason} if denial.reason else None)
-        await self._remove(message, actor)
-        self._post("post_message_deleted", message=message, room=room, ctx=ctx)
-
-    async def _may_delete(self, actor: Mapping[str, Any], message: dict, room: dict) -> None:
-        s, rid = self.s, message["rid"]
-        refused = MeteorError("error-action-not-allowed", "Not allowed",
-                              {"method": "deleteMessage", "action": "Delete_message"})
-        if await s.has_permission(actor, "force-delete-message", rid):
-            return
-        if not s.setting("Message_AllowDeleting", True):
-            raise refused
-        own = (message.get("u") or {}).get("_id") == actor["_id"]
-        may_delete_own = own and await s.has_permission(actor, "delete-own-message", rid)
-        if not may_delete_own and not await s.has_permission(actor, "delete-message", rid):
-            raise refused
-        minutes = int(s.setting("Message_AllowDeleting_BlockDeleteInMinutes", 0) or 0)
-        late = bool(minutes) and now() - message["ts"] >= timedelta(minutes=minutes)
-        if late and not await s.has_permission(actor, "bypass-time-limit-edit-and-delete", rid):
-            raise refused
-        if room.get("ro") and not await s.guard.may_post_read_only(actor, room):
-            raise ApiError("You can't delete messages because the room is readonly.", "error-not-allowed")
-
-    async def _remove(self, message: dict, actor: Mapping[str, Any]) -> None:
-        """Rocket.Chat's deleteMessage: a thread parent (or Message_ShowDeletedStatus) stays as a `t:'rm'`
-        tombstone; otherwise the message goes to the trash (or is hidden with Message_KeepHistory)."""
-        s, mid, ts = self.s, message["_id"], now()
-        is_thread = (message.get("tcount") or 0) > 0
-        show_deleted = bool(s.setting("Message_ShowDeletedStatus")) or is_thread
-        keep = bool(s.setting("Message_KeepHistory")) or is_thread
-        if message.get("tmid"):
-            await s.messages.update_one({"_id": message["tmid"], "tcount": {"$gt": 0}},
-                                        {"$inc": {"tcount": -1}, "$set": {"_updatedAt": ts}})
-            await s.emit_changed(message["tmid"])
-        if keep and show_deleted:
-            await self._keep_history(message, actor)
-        elif keep:
-            await s.messages.update_one({"_id": mid}, {"$set": {"_hidden": True, "_updatedAt": ts}})
-        elif not show_deleted:
-            await s.messages.delete_one({"_id": mid})
-        if not show_deleted:
-            trash = {**message, "_deletedAt": ts, "__collection__": MESSAGES}
-            await s.trash.replace_one({"_id": mid}, trash, upsert=True)
-            await s.emit_deleted(message["rid"], mid)
-            return
-        tombstone = {"msg": "", "t": "rm", "urls": [], "mentions": [], "attachments": [], "reactions": {},
-                     "editedAt": ts, "editedBy": {"_id": actor["_id"], "username": actor.get("username")},
-                     "_updatedAt": ts}
-        await s.messages.update_one({"_id": mid}, {"$set": tombstone})
-        await s.emit_changed(mid)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from plugins.messaging.service import MessagingService
 
 SEARCH_SCAN_LIMIT = 20_000   # messages a single search may read before it answers with what it found
+UNREAD_CAP = 1000            # `unreadNotLoaded` counts this far; past it the client shows "1000+" anyway
 
 
 def hidden_types(room: Mapping[str, Any], setting: Any) -> frozenset[str]:
@@ -71,10 +72,11 @@ class MessageQueries:
         return result
 
     async def _unreads(self, room: dict, messages: list[dict], since: datetime, accept: Any) -> dict:
+        """Unread messages older than the page: the first one, and how many (counted up to UNREAD_CAP)."""
         first = messages[-1] if messages else None
         if first is None or first["ts"] <= since:
             return {"unreadNotLoaded": 0}
-        unread = await self.scanner.oldest(Bounds.for_room(room), after=since, before=first["ts"],
+        unread = await self.scanner.oldest(Bounds.for_room(room), after=since, before=first["ts"], need=UNREAD_CAP,
                                            accept=accept, projection={"msg": 0, "attachments": 0, "md": 0})
         out: dict[str, Any] = {"unreadNotLoaded": len(unread)}
         if unread:

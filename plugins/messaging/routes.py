@@ -75,7 +75,7 @@ def routes(svc: MessagingService) -> list[Route]:
                                "other's message as them.")
             actor = await svc.users.find_one({"_id": author}, {"_id": 1, "username": 1, "name": 1, "roles": 1}) \
                 or {"_id": author}
-        await svc.pipeline.delete(req.ctx, message, actor)
+        await svc.deletion.delete(req.ctx, message, actor)
         return {"_id": message["_id"], "ts": str(int(time.time() * 1000)),
                 "message": {"_id": message["_id"], "rid": message["rid"], "u": message.get("u")}}
 

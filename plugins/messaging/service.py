@@ -1,6 +1,6 @@
 """The messaging service: shared state (collections, settings, broker) and the small helpers every part uses.
 
-The parts — `guard` (room access), `pipeline` (send/update/delete), `actions` (reactions, pins, stars,
+The parts — `guard` (room access), `pipeline` (send/update), `deletion`, `actions` (reactions, pins, stars,
 follows), `queries` (history and listings) — hold a reference back to it and reach the kernel through it
 once `start(api)` has run.
 """
@@ -40,6 +40,7 @@ class MessagingService:
     def __init__(self) -> None:
         from plugins.messaging.access import RoomGuard
         from plugins.messaging.actions import MessageActions
+        from plugins.messaging.deletion import MessageDeletion
         from plugins.messaging.pipeline import MessagePipeline
         from plugins.messaging.queries import MessageQueries
 
@@ -47,6 +48,7 @@ class MessagingService:
         self._parser: MentionParser | None = None
         self.guard = RoomGuard(self)
         self.pipeline = MessagePipeline(self)
+        self.deletion = MessageDeletion(self)
         self.actions = MessageActions(self)
         self.queries = MessageQueries(self)
 
