@@ -262,7 +262,10 @@ class DdpGateway:
     def _unsub(self, conn: DdpConnection, msg: dict) -> None:
         sid = msg.get("id")
         sub = conn.subs.pop(sid, None) if isinstance(sid, str) else None
-        if sub is not None and sub.event_name:
+        if sub is not None and sub.event_name and not any(
+                s.name == sub.name and s.event_name == sub.event_name for s in conn.subs.values()):
+            # Only when no other subscription of this socket wants the same events (clients do subscribe
+            # twice to one event name, e.g. a room opened in two views).
             self.kernel.ddp.unsubscribe(conn, sub.name, sub.event_name)
         conn.send({"msg": "nosub", "id": sid})
 

@@ -88,7 +88,7 @@ class Listeners:
     async def start(self) -> None:
         broker = self.s.api.broker
         for event, handler in self.handlers().items():
-            self._unsubscribe.append(await broker.subscribe(event, handler))
+            self._unsubscribe.append(await broker.subscribe(event, _guarded(event, handler)))
 
     def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -337,3 +337,17 @@ class Listeners:
             args = payload if isinstance(payload, list) else ([] if payload is None else [payload])
             self.ddp.publish(APPS, "apps", [[name, args]])
         return handler
+
+
+def _guarded(event: str, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Events come from other services and other processes: a malformed one is dropped with a warning."""
+    def run(payload: Any) -> Any:
+        if not isinstance(payload, (dict, list)) and payload is not None:
+            log.warning("ignored %s event with a %s payload", event, type(payload).__name__)
+            return None
+        try:
+            return handler(payload if payload is not None else {})
+        except (AttributeError, KeyError, TypeError, ValueError):
+            log.warning("ignored malformed %s event", event, exc_info=True)
+            return None
+    return run

@@ -44,6 +44,8 @@ def _activities(event: str, args: tuple) -> tuple[str, list[str], dict[str, Any]
     if not isinstance(extra, dict):
         raise MeteorError("invalid-params", "Invalid params")
     tmid = extra.get("tmid")
+    if tmid is not None and (not isinstance(tmid, str) or len(tmid) > 64):
+        raise MeteorError("invalid-params", "Invalid params")
     return username, list(dict.fromkeys(activity)), ({"tmid": tmid} if isinstance(tmid, str) and tmid else {})
 
 

@@ -129,3 +129,18 @@ async def test_settings_plugin_no_longer_owns_a_stream(server_factory):
     srv2 = await server_factory(plugins=("settings", "ddp_streamer"))
     assert srv2.kernel.ddp.streams["stream-notify-all"].owner == "ddp_streamer"
     await asyncio.sleep(0)
+
+
+async def test_two_subscriptions_to_one_event_stop_separately(srv, directory):
+    c = await logged_in(srv, directory.add("alice"))
+    first = await c.sub("stream-notify-logged", "user-status", False)
+    second = await c.sub("stream-notify-logged", "user-status", OPTS)
+    assert first["msg"] == second["msg"] == "ready"
+    await c.send({"msg": "unsub", "id": first["_sub_id"]})
+    await c.expect(lambda m: m.get("msg") == "nosub" and m.get("id") == first["_sub_id"])
+    await srv.kernel.broker.emit("presence.status", {"user": {"_id": "u1", "username": "x", "status": "online"}})
+    assert (await c.expect(event_of("stream-notify-logged", "user-status")))["fields"]["args"][0][:3] == \
+        ["u1", "x", 1]
+    await c.send({"msg": "unsub", "id": second["_sub_id"]})
+    await c.expect(lambda m: m.get("msg") == "nosub" and m.get("id") == second["_sub_id"])
+    assert srv.kernel.ddp.subscriber_count("stream-notify-logged", "user-status") == 0
