@@ -45,14 +45,14 @@ async def test_typing_and_channel_changes_with_rocketchat_async(server_factory):
                                     json={"name": "later", "members": ["alice"]})
         gid = group.json()["group"]["_id"]
         async with asyncio.timeout(5):
-            while (item := await changes.get()) != (gid, "p"):
+            while await changes.get() != (gid, "p"):
                 pass
         # and a change to a room she is in reaches her too
         topic = await srv.http.post("/api/v1/channels.setTopic", headers=bob.headers,
                                     json={"roomId": rid, "topic": "news"})
         assert topic.status_code == 200, topic.text
         async with asyncio.timeout(5):
-            while (item := await changes.get()) != (rid, "c"):
+            while await changes.get() != (rid, "c"):
                 pass
     finally:
         await stop(rc)
