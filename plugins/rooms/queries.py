@@ -14,7 +14,7 @@ class Queries:
     def __init__(self, store: RoomStore) -> None:
         self.store = store
 
-    async def _page(self, coll: Any, query: dict[str, Any], page: Page,
+    async def page(self, coll: Any, query: dict[str, Any], page: Page,
                     default_sort: list[tuple[str, int]]) -> tuple[list[dict[str, Any]], int]:
         total = await coll.count_documents(query)
         cursor = coll.find(query).sort(page.sort or default_sort).skip(page.offset)
@@ -36,7 +36,7 @@ class Queries:
             if not rids:
                 return {"items": [], "total": 0}
             query["_id"] = {"$in": rids}
-        items, total = await self._page(store.rooms, query, page, [("name", 1)] if kind != "d" else [("_id", 1)])
+        items, total = await self.page(store.rooms, query, page, [("name", 1)] if kind != "d" else [("_id", 1)])
         return {"items": [page.project(public_room(r)) for r in items], "total": total}
 
     async def members(self, room: Mapping[str, Any], page: Page, text: str | None = None,

@@ -34,7 +34,7 @@ class DirectRoutes:
 
     async def list_everyone(self, req: RestRequest) -> dict[str, Any]:
         page = req.page
-        items, total = await self.svc.queries._page(self.store.rooms, {**page.filter, "t": "d"}, page, [("_id", 1)])
+        items, total = await self.svc.queries.page(self.store.rooms, {**page.filter, "t": "d"}, page, [("_id", 1)])
         return paged("ims", [page.project(public_room(r)) for r in items], page, total)
 
     async def members(self, req: RestRequest) -> dict[str, Any]:

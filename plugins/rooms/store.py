@@ -129,11 +129,6 @@ class RoomStore:
         if room is not None:
             await self.api.broker.emit(ROOM_EVENT, {"clientAction": action, "room": public_room(room)})
 
-    async def emit_room_by_id(self, rid: str, action: str = "updated") -> dict[str, Any] | None:
-        room = await self.room(rid)
-        await self.emit_room(action, room)
-        return room
-
     async def emit_subscription(self, action: str, sub: Mapping[str, Any] | None) -> None:
         if sub is None:
             return
@@ -206,12 +201,11 @@ class RoomStore:
         await self.emit_subscription("updated", sub)
         return sub
 
-    async def update_room_subscriptions(self, rid: str, fields: dict[str, Any], announce: bool = True) -> None:
+    async def update_room_subscriptions(self, rid: str, fields: dict[str, Any]) -> None:
         """Copy room-level fields onto every member's subscription (name, type, archived, ...)."""
         ts = now()
         await self.subs.update_many({"rid": rid}, {"$set": {**fields, "_updatedAt": ts}})
-        if announce:
-            self.announce_room_subscriptions(rid, ts)
+        self.announce_room_subscriptions(rid, ts)
 
     async def to_trash(self, collection: str, docs: Iterable[Mapping[str, Any]]) -> None:
         """Rocket.Chat keeps deleted documents in `rocketchat__trash` (the `remove` half of `*/get`)."""
