@@ -1,5 +1,4 @@
-"""teams service (being built)."""
+"""Teams service: teams with a main room, team rooms, members and their team roles."""
+from plugins.teams.hooks import Plugin
 
-
-class Plugin:
-    name = "teams"
+__all__ = ["Plugin"]
