@@ -47,12 +47,21 @@ def _default(obj: Any) -> Any:
 
 
 def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
+    """EJSON dates back to datetimes, in place (a frame's objects are fresh): this walk runs on every message
+    an app is shown, so it skips scalars without a call."""
+    t = type(value)
+    if t is dict:
         if len(value) == 1 and "$date" in value and isinstance(value["$date"], (int, float)):
             return datetime.fromtimestamp(value["$date"] / 1000, tz=timezone.utc)
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
+        for k, v in value.items():
+            tv = type(v)
+            if tv is dict or tv is list:
+                value[k] = _decode(v)
+    elif t is list:
+        for i, v in enumerate(value):
+            tv = type(v)
+            if tv is dict or tv is list:
+                value[i] = _decode(v)
     return value
 
 
@@ -64,7 +73,9 @@ def encode(message: dict[str, Any]) -> bytes:
 
 
 def decode(body: bytes) -> dict[str, Any]:
-    msg = _decode(orjson.loads(body))
+    msg = orjson.loads(body)
+    if b'"$date"' in body:
+        msg = _decode(msg)
     if not isinstance(msg, dict):
         raise ProtocolError("a frame must hold a JSON object")
     return msg
