@@ -31,6 +31,33 @@ async def test_broker_actions(srv, alice, bob):
         await broker.call("rooms.create", guest.id, "p", "guest-room", [])
 
 
+async def test_broker_actions_for_teams(srv, alice, bob, events):
+    broker = srv.kernel.broker
+    room = await broker.call("rooms.create", alice.id, "p", "team-main", ["bob"])
+    rid = room["_id"]
+    changed = await broker.call("rooms.set_team", [rid, "missing"], "T1", main=True)
+    assert [(r["_id"], r["teamId"], r["teamMain"]) for r in changed] == [(rid, "T1", True)]
+    sub = await broker.call("rooms.get_subscription", rid, bob.id)
+    assert (sub["teamId"], sub["teamMain"]) == ("T1", True)
+    assert (await broker.call("rooms.set_team_default", rid, True))["teamDefault"] is True
+    await broker.call("rooms.set_team", [rid], None)
+    stored = await broker.call("rooms.get", rid)
+    assert not {"teamId", "teamMain"} & set(stored) and "teamId" not in await broker.call(
+        "rooms.get_subscription", rid, bob.id)
+    result = await broker.call("rooms.save_settings", alice.id, rid, {"roomTopic": "from teams"})
+    assert result == {"result": True, "rid": rid} and (await broker.call("rooms.get", rid))["topic"] == "from teams"
+    with pytest.raises(MeteorError):   # the actor's room permissions still apply
+        await broker.call("rooms.save_settings", bob.id, rid, {"roomTopic": "not mine"})
+    assert await broker.call("rooms.remove_user", rid, bob.id, alice.id) is True
+    assert await broker.call("rooms.remove_user", rid, bob.id) is False
+    with pytest.raises(MeteorError):   # with an actor, its delete-p permission is checked
+        await broker.call("rooms.delete", rid, bob.id)
+    assert await broker.call("rooms.delete", rid) is True
+    assert await broker.call("rooms.delete", rid) is False
+    await settle(srv)
+    assert events.of("watch.rooms")[-1]["clientAction"] == "removed"
+
+
 async def test_change_events(srv, alice, bob, events):
     room = (await alice.ok("POST", "channels.create", name="announced", members=["bob"]))["channel"]
     await alice.ok("POST", "channels.setJoinCode", roomId=room["_id"], joinCode="hush")
