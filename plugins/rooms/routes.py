@@ -56,6 +56,8 @@ def room_routes(r: RoomRoutes) -> list[Route]:
             Route("POST", "channels.setDefault", r.value_setter("default", "default", "default", "default setting"),
                   body=s.SET_DEFAULT),
         ]
+    else:
+        routes.append(Route("GET", "groups.listAll", r.list_all, **listing, permission="view-room-administration"))
     return routes
 
 

@@ -60,6 +60,13 @@ class RoomRoutes:
     async def list_joined(self, req: RestRequest) -> dict[str, Any]:
         return await self._list(req, joined_only=True)
 
+    async def list_all(self, req: RestRequest) -> dict[str, Any]:
+        """groups.listAll (view-room-administration): every private group."""
+        page = req.page
+        items, total = await self.svc.queries.page(self.store.rooms, {**page.filter, "t": self.kind}, page,
+                                                   [("name", 1)])
+        return paged(f"{self.key}s", [page.project(public_room(r)) for r in items], page, total)
+
     async def _list(self, req: RestRequest, joined_only: bool) -> dict[str, Any]:
         page = req.page
         result = await self.svc.queries.list_rooms(req.user, self.kind, page, joined_only)

@@ -22,6 +22,13 @@ async def test_private_group_is_invisible_to_outsiders(srv, alice, bob, carol):
     assert [g["name"] for g in (await bob.ok("GET", "groups.list"))["groups"]] == ["inner"]
     all_public = await carol.ok("GET", "channels.list")
     assert all_public["total"] == 0
+    assert (await carol.get("groups.listAll")).status_code == 403
+
+
+async def test_groups_list_all_for_administrators(srv, alice, admin):
+    await alice.ok("POST", "groups.create", name="hidden-one")
+    listed = await admin.ok("GET", "groups.listAll")
+    assert [g["name"] for g in listed["groups"]] == ["hidden-one"] and listed["total"] == 1
 
 
 async def test_group_invite_leave_kick(srv, alice, bob, carol):
