@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from core import jsonutil
-from core.context import random_id
-from plugins.ddp_streamer.service import changed_frame
+from plugins.ddp_streamer.room_events import RoomEvents
 from plugins.ddp_streamer.streams import (
     APPS,
-    MY_MESSAGES,
     NOTIFY_ALL,
     NOTIFY_LOGGED,
-    NOTIFY_ROOM,
     NOTIFY_USER,
     ROLES,
-    ROOM_MESSAGES,
+    STREAMS,
+    USER_PRESENCE,
 )
 
 if TYPE_CHECKING:
@@ -27,13 +23,23 @@ if TYPE_CHECKING:
 log = logging.getLogger("orbitchat.ddp_streamer")
 
 STATUS_CODES = {"offline": 0, "online": 1, "away": 2, "busy": 3}
-ACTIVITIES = frozenset({"user-typing", "user-recording", "user-uploading"})
 SETTING_FIELDS = ("_id", "value", "editor", "properties", "enterprise", "requiredOnWizard")
 LOGOUT_CLOSE = 1002     # what ddp-streamer closes a logged-out socket with
 LOGGED_EVENTS = {       # broker event → notify-logged event; payload sent as the single argument
     "user.nameChanged": "Users:NameChanged",
     "user.deleted": "Users:Deleted",
     "user.roleUpdate": "roles-change",
+}
+WRAPPED_EVENTS = {      # broker event → (stream, event, key the payload is wrapped under unless already)
+    "emoji.updateCustom": (NOTIFY_LOGGED, "updateEmojiCustom", "emojiData"),
+    "emoji.deleteCustom": (NOTIFY_LOGGED, "deleteEmojiCustom", "emojiData"),
+    "user.updateCustomStatus": (NOTIFY_LOGGED, "updateCustomUserStatus", "userStatusData"),
+    "user.deleteCustomStatus": (NOTIFY_LOGGED, "deleteCustomUserStatus", "userStatusData"),
+    "notify.updateCustomSound": (NOTIFY_ALL, "updateCustomSound", "soundData"),
+    "notify.deleteCustomSound": (NOTIFY_ALL, "deleteCustomSound", "soundData"),
+    "banner.new": (NOTIFY_LOGGED, "banner-changed", "bannerId"),
+    "banner.enabled": (NOTIFY_LOGGED, "banner-changed", "bannerId"),
+    "banner.disabled": (NOTIFY_LOGGED, "banner-changed", "bannerId"),
 }
 USER_EVENTS = {         # broker event → (payload key of the argument, notify-user event suffix)
     "notify.desktop": ("notification", "notification"),
@@ -54,23 +60,17 @@ def _clean_user_fields(fields: Any) -> Any:
 class Listeners:
     def __init__(self, service: StreamerService) -> None:
         self.s = service
+        self.rooms = RoomEvents(service)
         self._unsubscribe: list[Callable[[], None]] = []
 
     def handlers(self) -> dict[str, Callable[[Any], Any]]:
         table: dict[str, Callable[[Any], Any]] = {
+            **self.rooms.handlers(),
             "watch.settings": self.on_setting,
             "presence.status": self.on_presence,
-            "watch.messages": self.on_message,
-            "watch.subscriptions": self.on_subscription,
-            "watch.rooms": self.on_room,
             "watch.users": self.on_user,
             "watch.roles": self.on_role,
             "permission.changed": self.on_permission,
-            "notify.ephemeralMessage": self.on_ephemeral,
-            "notify.deleteMessage": self.on_delete_message,
-            "notify.deleteMessageBulk": self.on_delete_bulk,
-            "notify.messagesRead": self.on_messages_read,
-            "user.activity": self.on_activity,
             "user.avatarUpdate": self.on_user_avatar,
             "room.avatarUpdate": self.on_room_avatar,
             "user.forceLogout": self.on_force_logout,
@@ -81,8 +81,11 @@ class Listeners:
             table[event] = self._logged(name)
         for event, (key, suffix) in USER_EVENTS.items():
             table[event] = self._to_user(key, suffix)
+        for event, (stream, name, key) in WRAPPED_EVENTS.items():
+            table[event] = self._wrapped(stream, name, key, legacy="new-banner" if event == "banner.new" else None)
         for event in APPS_EVENTS:
             table[event] = self._apps(event)
+        table["stream"] = self.on_stream
         return table
 
     async def start(self) -> None:
@@ -139,132 +142,6 @@ class Listeners:
         self.ddp.publish(NOTIFY_USER, f"{uid}/userData",
                          [{"type": "updated", "id": uid, "diff": {"status": status, "statusText": text},
                            "unset": {}}])
-
-    # -- messages -------------------------------------------------------------------------------------
-    def on_message(self, event: dict) -> None:
-        message = event.get("message") or {}
-        rid = message.get("rid")
-        if not isinstance(rid, str) or message.get("_hidden"):
-            return
-        self.ddp.publish(ROOM_MESSAGES, rid, [message])
-        if self.s.listens(ROOM_MESSAGES, MY_MESSAGES):
-            self.s.worker.submit(lambda: self._my_messages(rid, message))
-
-    async def _my_messages(self, rid: str, message: dict) -> None:
-        """`__my_messages__`: every message of every room the listener may read, with its room's meta."""
-        conns = self.ddp.subscribers(ROOM_MESSAGES, MY_MESSAGES)
-        uids = {c.user_id for c in conns if c.user_id}
-        if not uids:
-            return
-        db = self.s.api.db
-        room = await db["rocketchat_room"].find_one({"_id": rid}, {"t": 1, "name": 1, "fname": 1})
-        if room is None:
-            return
-        cursor = db["rocketchat_subscription"].find({"rid": rid, "u._id": {"$in": sorted(uids)}}, {"u._id": 1})
-        members = {doc["u"]["_id"] async for doc in cursor}
-        allowed = {uid for uid in uids if uid in members or await self.s.access.can_access(uid, rid)}
-        frames: dict[bool, str] = {}
-        for conn in conns:
-            uid = conn.user_id
-            if uid not in allowed:
-                continue
-            participant = uid in members
-            if participant not in frames:
-                meta = {"roomParticipant": participant, "roomType": room.get("t"), "roomName": room.get("name")}
-                frames[participant] = changed_frame(ROOM_MESSAGES, MY_MESSAGES,
-                                                    jsonutil.ejson_dumps([message, meta]).decode())
-            conn.send_raw(frames[participant])
-
-    def on_ephemeral(self, event: dict) -> None:
-        uid, rid, message = event.get("uid"), event.get("rid"), event.get("message") or {}
-        if not isinstance(uid, str):
-            return
-        payload = {"groupable": False, **message, "_id": message.get("_id") or random_id(), "rid": rid,
-                   "ts": message.get("ts") or datetime.now(UTC)}
-        self.ddp.publish(NOTIFY_USER, f"{uid}/message", [payload])
-
-    def on_delete_message(self, event: dict) -> None:
-        rid, mid = event.get("rid"), event.get("_id")
-        if isinstance(rid, str) and mid:
-            self.ddp.publish(NOTIFY_ROOM, f"{rid}/deleteMessage", [{"_id": mid}])
-
-    def on_delete_bulk(self, event: dict) -> None:
-        rid = event.get("rid")
-        if isinstance(rid, str):
-            self.ddp.publish(NOTIFY_ROOM, f"{rid}/deleteMessageBulk", [event])
-
-    def on_messages_read(self, event: dict) -> None:
-        rid = event.get("rid")
-        if isinstance(rid, str):
-            payload = {"until": event.get("until")}
-            if event.get("tmid"):
-                payload["tmid"] = event["tmid"]
-            self.ddp.publish(NOTIFY_ROOM, f"{rid}/messagesRead", [payload])
-
-    def on_activity(self, event: dict) -> None:
-        """Typing and friends, from a client of any process: both the current and the legacy event."""
-        rid, username = event.get("rid"), event.get("username")
-        activities = event.get("activities")
-        if not isinstance(rid, str) or not isinstance(username, str) or not isinstance(activities, list):
-            return
-        activities = [a for a in activities if a in ACTIVITIES]
-        extra = event.get("extra") if isinstance(event.get("extra"), dict) else {}
-        origin = event.get("connectionId")
-        self.ddp.publish(NOTIFY_ROOM, f"{rid}/user-activity", [username, activities, extra], exclude=origin)
-        self.ddp.publish(NOTIFY_ROOM, f"{rid}/typing", [username, "user-typing" in activities], exclude=origin)
-
-    # -- rooms and subscriptions ------------------------------------------------------------------
-    def on_subscription(self, event: dict) -> None:
-        sub = event.get("subscription") or {}
-        action = event.get("clientAction")
-        uid, rid = (sub.get("u") or {}).get("_id"), sub.get("rid")
-        if not isinstance(uid, str):
-            return
-        self.ddp.publish(NOTIFY_USER, f"{uid}/subscriptions-changed", [action, sub])
-        if not isinstance(rid, str):
-            return
-        self.s.access.forget(uid, rid)
-        if action == "removed":
-            self.s.bindings.unbind(uid, rid)
-            if self.s.connections_of(uid):
-                self.s.worker.submit(lambda: self._recheck_room_subs(uid, rid))
-        elif self.s.bindings.bind(uid, rid) and action == "inserted":
-            # The room is new to this user: its list learns of it even if the room event came first.
-            self.s.worker.submit(lambda: self._announce_room(uid, rid))
-
-    async def _announce_room(self, uid: str, rid: str) -> None:
-        room = await self.s.api.db["rocketchat_room"].find_one({"_id": rid})
-        if room is not None:
-            self.ddp.publish(NOTIFY_USER, f"{uid}/rooms-changed", ["inserted", room])
-
-    async def _recheck_room_subs(self, uid: str, rid: str) -> None:
-        """A user left or was removed from a room: stop its room streams unless it may still read it."""
-        if await self.s.access.can_access(uid, rid):
-            return
-        prefix = rid + "/"
-        for conn in self.s.connections_of(uid):
-            for sub in list(conn.subs.values()):
-                if (sub.name == ROOM_MESSAGES and sub.event_name == rid) or \
-                        (sub.name == NOTIFY_ROOM and sub.event_name.startswith(prefix)):
-                    conn.subs.pop(sub.id, None)
-                    self.ddp.unsubscribe(conn, sub.name, sub.event_name)
-                    conn.send({"msg": "nosub", "id": sub.id})
-
-    def on_room(self, event: dict) -> None:
-        room = event.get("room") or {}
-        rid, action = room.get("_id"), event.get("clientAction")
-        if not isinstance(rid, str):
-            return
-        uids = self.s.bindings.users_of(rid, lambda u: self.s.listens(NOTIFY_USER, f"{u}/rooms-changed"))
-        if uids:
-            args_json = jsonutil.ejson_dumps([action, room]).decode()
-            for uid in uids:
-                frame = changed_frame(NOTIFY_USER, f"{uid}/rooms-changed", args_json)
-                for conn in self.ddp.subscribers(NOTIFY_USER, f"{uid}/rooms-changed"):
-                    conn.send_raw(frame)
-        if action == "removed":
-            self.s.bindings.drop_room(rid)
-            self.s.access.forget(rid=rid)
 
     # -- users ----------------------------------------------------------------------------------------
     def on_user(self, event: dict) -> None:
@@ -330,19 +207,45 @@ class Listeners:
                 self.ddp.publish(NOTIFY_USER, f"{uid}/{suffix}", [payload.get(key)])
         return handler
 
+    def _wrapped(self, stream: str, name: str, key: str, legacy: str | None = None) -> Callable[[Any], None]:
+        def handler(payload: Any) -> None:
+            arg = payload if isinstance(payload, dict) and key in payload else {key: payload}
+            self.ddp.publish(stream, name, [arg])
+            if legacy:
+                self.ddp.publish(stream, legacy, [arg])
+        return handler
+
+    def on_stream(self, payload: Any) -> None:
+        """`stream [streamer, eventName, args]`: a service's own stream event, relayed to local subscribers
+        of a stream this plugin declares."""
+        if not isinstance(payload, list) or len(payload) != 3:
+            return
+        streamer, event_name, args = payload
+        if not isinstance(streamer, str) or not isinstance(event_name, str) or not isinstance(args, list):
+            return
+        name = streamer if streamer.startswith("stream-") else f"stream-{streamer}"
+        if name in STREAMS and name != USER_PRESENCE:
+            self.ddp.publish(name, event_name, args)
+
     def _apps(self, event: str) -> Callable[[Any], None]:
         kind, _, what = event.partition(".")     # apps.added → app/added, command.added → command/added
         name = ("app" if kind == "apps" else kind) + "/" + what
-        def handler(payload: Any) -> None:
-            args = payload if isinstance(payload, list) else ([] if payload is None else [payload])
-            self.ddp.publish(APPS, "apps", [[name, args]])
-        return handler
 
+        def handler(payload: Any) -> None:
+            args = payload if isinstance(payload, list) else ([] if payload in (None, {}) else [payload])
+            if event in ("apps.statusUpdate", "apps.settingUpdated") and len(args) == 2:
+                key = "status" if event == "apps.statusUpdate" else "setting"
+                args = [{"appId": args[0], key: args[1]}]
+            self.ddp.publish(APPS, "apps", [[name, args]])
+            self.ddp.publish(APPS, name, args)   # the legacy per-event names
+        return handler
 
 def _guarded(event: str, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Events come from other services and other processes: a malformed one is dropped with a warning."""
+    scalars_ok = event.startswith(("apps.", "command.", "actions.", "banner.", "emoji."))  # `apps.added(appId)`
+
     def run(payload: Any) -> Any:
-        if not isinstance(payload, (dict, list)) and payload is not None:
+        if not isinstance(payload, (dict, list)) and payload is not None and not scalars_ok:
             log.warning("ignored %s event with a %s payload", event, type(payload).__name__)
             return None
         try:

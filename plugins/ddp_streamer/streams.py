@@ -18,6 +18,8 @@ USER_PRESENCE = "stream-user-presence"
 ROLES = "stream-roles"
 APPS = "stream-apps"
 
+STREAMS = (NOTIFY_ALL, NOTIFY_LOGGED, NOTIFY_USER, NOTIFY_ROOM, ROOM_MESSAGES, USER_PRESENCE, ROLES, APPS)
+
 MY_MESSAGES = "__my_messages__"
 MAX_EVENT_NAME = 300
 PRIVATE_SETTINGS_PERMISSIONS = ("view-privileged-setting", "edit-privileged-setting", "manage-selected-settings")

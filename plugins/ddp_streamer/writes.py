@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.ddp import DdpMethod, MethodInvocation
 from core.errors import MeteorError
-from plugins.ddp_streamer.listeners import ACTIVITIES
+from plugins.ddp_streamer.room_events import ACTIVITIES
 from plugins.ddp_streamer.streams import MAX_EVENT_NAME, NOTIFY_ROOM, split_event
 
 if TYPE_CHECKING:

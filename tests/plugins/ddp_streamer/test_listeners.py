@@ -130,7 +130,14 @@ async def test_logged_roles_and_apps_events(srv, directory):
     assert got["fields"]["args"] == [{"type": "removed", "_id": "r", "name": "r"}]
     await emit("apps.statusUpdate", ["app1", "enabled"])
     got = await anon.expect(event_of("stream-apps", "apps"))
-    assert got["fields"]["args"] == [["app/statusUpdate", ["app1", "enabled"]]]
+    assert got["fields"]["args"] == [["app/statusUpdate", [{"appId": "app1", "status": "enabled"}]]]
+    await emit("apps.added", "app2")
+    assert (await anon.expect(event_of("stream-apps", "apps")))["fields"]["args"] == [["app/added", ["app2"]]]
+    await emit("command.removed", ["weather"])
+    got = await anon.expect(event_of("stream-apps", "apps"))
+    assert got["fields"]["args"] == [["command/removed", ["weather"]]]
+    await emit("actions.changed", None)
+    assert (await anon.expect(event_of("stream-apps", "apps")))["fields"]["args"] == [["actions/changed", []]]
 
 
 async def test_rooms_changed_reaches_subscribed_members_only(srv, directory):
@@ -190,3 +197,26 @@ async def test_leaving_a_private_room_stops_its_streams(srv, directory):
     await srv.kernel.broker.emit("watch.messages", {"clientAction": "inserted",
                                                     "message": {"_id": "M", "rid": "R1", "msg": "x"}})
     await quiet(c, event_of("stream-room-messages"))
+
+
+async def test_banners_emoji_sounds_and_the_generic_relay(srv, directory):
+    c = await logged_in(srv, directory.add("alice"))
+    for event in ("banner-changed", "new-banner", "updateEmojiCustom"):
+        await c.sub("stream-notify-logged", event, False)
+    await c.sub("stream-notify-all", "deleteCustomSound", False)
+    await c.sub("stream-notify-logged", "whatever-service-event", False)
+    emit = srv.kernel.broker.emit
+    await emit("banner.new", "B1")
+    assert (await c.expect(event_of("stream-notify-logged", "banner-changed")))["fields"]["args"] == \
+        [{"bannerId": "B1"}]
+    assert (await c.expect(event_of("stream-notify-logged", "new-banner")))["fields"]["args"] == [{"bannerId": "B1"}]
+    await emit("emoji.updateCustom", {"emojiData": {"name": "party"}})
+    got = await c.expect(event_of("stream-notify-logged", "updateEmojiCustom"))
+    assert got["fields"]["args"] == [{"emojiData": {"name": "party"}}]
+    await emit("notify.deleteCustomSound", {"_id": "s1"})
+    got = await c.expect(event_of("stream-notify-all", "deleteCustomSound"))
+    assert got["fields"]["args"] == [{"soundData": {"_id": "s1"}}]
+    await emit("stream", ["notify-logged", "whatever-service-event", [1, 2]])
+    got = await c.expect(event_of("stream-notify-logged", "whatever-service-event"))
+    assert got["fields"]["args"] == [1, 2]
+    await emit("stream", ["not-a-stream", "x", []])   # unknown streams are not relayed
