@@ -51,6 +51,8 @@ class Plugin:
         for name, action in actions.items():
             await api.broker.register(f"rooms.{name}", action)
         await api.broker.subscribe(MESSAGE_EVENT, self.service.counters.on_message_event)
+        await api.broker.subscribe("user.nameChanged", self.service.people.on_name_changed)
+        await api.broker.subscribe("user.deleted", self.service.people.on_user_deleted)
         if not isinstance(api.broker.transport, LocalTransport):
             # Claims of counted messages (several processes) only need to outlive event delivery.
             await api.db[COUNTED].create_index("ts", expireAfterSeconds=2 * 86400)

@@ -11,6 +11,7 @@ from plugins.rooms.counters import Counters
 from plugins.rooms.creation import Creation
 from plugins.rooms.lifecycle import Lifecycle
 from plugins.rooms.membership import Membership, archived_error
+from plugins.rooms.people import People
 from plugins.rooms.queries import Queries
 from plugins.rooms.readstate import ReadState
 from plugins.rooms.room_settings import RoomSettings
@@ -41,6 +42,7 @@ class RoomsService:
         self.reads = ReadState(self.store)
         self.counters = Counters(self.store)
         self.queries = Queries(self.store)
+        self.people = People(self.store, self.lifecycle)
 
     def start(self, api: Any) -> None:
         self.store.start(api)
