@@ -301,18 +301,19 @@ class DdpGateway:
                     conn.pinged = False
 
     async def _cleanup(self, conn: DdpConnection) -> None:
+        """Forget the connection. Our own state goes first and synchronously; `socket.disconnected` (what
+        presence counts connections by) runs to its end even if this handler is cancelled once more."""
         k = self.kernel
         k.ddp.connections.pop(conn.id, None)
         if not k.ddp.connections and self._sweeper is not None:
             self._sweeper.cancel()
-        try:
-            await k.broker.emit("socket.disconnected", {"connectionId": conn.id, "userId": conn.user_id})
-        except Exception:
-            log.exception("socket.disconnected event failed")
         for sub in conn.subs.values():
             if sub.event_name:
                 k.ddp.unsubscribe(conn, sub.name, sub.event_name)
         conn.subs.clear()
+        announced = asyncio.ensure_future(
+            k.broker.emit("socket.disconnected", {"connectionId": conn.id, "userId": conn.user_id}))
+        announced.add_done_callback(_log_failure)
         for callback in conn.close_callbacks():
             try:
                 result = callback(conn)
@@ -320,3 +321,12 @@ class DdpGateway:
                     await result
             except Exception:
                 log.exception("connection close callback failed")
+        try:
+            await asyncio.shield(announced)
+        except Exception:   # logged by _log_failure
+            pass
+
+
+def _log_failure(task: asyncio.Future) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("socket.disconnected event failed", exc_info=task.exception())
