@@ -43,6 +43,48 @@ class Command:
         return out
 
 
+class AppCommandProvider:
+    """A slash command served by an app process."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def execute(self, command: str, context: dict) -> Any:
+        return await self.app.call(f"command:{command}:execute", context)
+
+    async def preview(self, command: str, context: dict) -> Any:
+        return await self.app.call(f"command:{command}:preview", context)
+
+    async def preview_item(self, command: str, context: dict, item: dict) -> Any:
+        return await self.app.call(f"command:{command}:previewItem", {**context, "item": item})
+
+
+class PluginProvider:
+    """A command a core plugin contributes through `register_slash_commands`: a dict with `command`,
+    `execute(context)` and optionally `description`, `params`, `permission`, `preview(context)`,
+    `preview_item(context, item)` (async callables; `context` as an app receives it)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+
+    async def execute(self, command: str, context: dict[str, Any]) -> Any:
+        return await self.spec["execute"](context)
+
+    async def preview(self, command: str, context: dict[str, Any]) -> Any:
+        return await self.spec["preview"](context)
+
+    async def preview_item(self, command: str, context: dict[str, Any], item: dict[str, Any]) -> Any:
+        return await self.spec["preview_item"](context, item)
+
+    @classmethod
+    def command(cls, spec: Any) -> Command | None:
+        if not (isinstance(spec, dict) and isinstance(spec.get("command"), str) and callable(spec.get("execute"))):
+            log.warning("ignored a malformed slash command declaration: %r", spec)
+            return None
+        return Command(spec["command"].lower(), cls(spec), str(spec.get("description", "")),
+                       str(spec.get("params", "")), callable(spec.get("preview")), spec.get("permission"))
+
+
 class CommandRegistry:
     def __init__(self) -> None:
         self._commands: dict[str, Command] = {}

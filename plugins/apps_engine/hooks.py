@@ -13,6 +13,7 @@ from plugins.apps_engine.lifecycle import Lifecycle
 from plugins.apps_engine.routes import AppsRoutes
 from plugins.apps_engine.service import AppsEngine
 from plugins.apps_engine.views import app_view
+from sandbox.protocol import RpcError
 
 PERMISSIONS = [{"_id": "manage-apps", "roles": ["admin"]}]
 
@@ -43,6 +44,7 @@ class Plugin:
         await self.engine.start(api)
         await api.broker.register("apps_engine.install_path", self._install_path)
         await api.broker.register("apps_engine.list", self._list)
+        await api.broker.register("apps.uikit_interaction", self._uikit_interaction)
 
     @hookimpl
     async def orbitchat_shutdown(self) -> None:
@@ -54,6 +56,19 @@ class Plugin:
 
     async def _list(self) -> list[dict]:
         return [app_view(r) for r in await self.engine.store.all()]
+
+    async def _uikit_interaction(self, app_id: str, kind: str, interaction: dict) -> dict | None:
+        """uikit_core hands over an interaction with an app's blocks or views: the app's handler answers."""
+        app = self.engine.running.get(app_id)
+        if app is None or not app.enabled:
+            raise ApiError("App not found", "error-app-not-found", status=404)
+        try:
+            result = await app.call("uikit:" + kind, interaction)
+        except TimeoutError:
+            raise ApiError("The app did not answer in time", "error-app-timeout", status=504) from None
+        except (RpcError, ConnectionError):
+            raise ApiError("The app failed to handle the interaction", "error-app-interaction-failed") from None
+        return result if isinstance(result, dict) else None
 
     # -- what slash commands need ---------------------------------------------------------------------------
     async def _room_for(self, user: dict, rid: str) -> dict:

@@ -37,8 +37,7 @@ class Lifecycle:
         self.e = engine
 
     def _commands(self, app_id: str) -> set[str]:
-        app = self.e.running.get(app_id)
-        return {c["command"] for c in app.commands} if app is not None else set()
+        return {c.command for c in self.e.commands.all() if c.app_id == app_id}
 
     async def _finish(self, events: Events) -> None:
         for event, args in events:
@@ -108,7 +107,7 @@ class Lifecycle:
         bot = await self._ensure_bot(manifest)
         file_id = await e.store.put_package(app_id, manifest["version"], package.hash, package.raw)
         version_dir = manifest["version"]
-        e.extract(package, e.apps_dir / app_id / version_dir)
+        e.files.extract(package, app_id, version_dir)
         ts = now()
         record: dict[str, Any] = {
             "id": app_id, "info": manifest, "status": "initialized", "settings": _settings_from_manifest(manifest),
@@ -157,7 +156,7 @@ class Lifecycle:
         file_id = existing["packageFileId"]
         if not same:
             file_id = await e.store.put_package(app_id, manifest["version"], package.hash, package.raw)
-            e.extract(package, e.apps_dir / app_id / version_dir)
+            e.files.extract(package, app_id, version_dir)
         settings = _settings_from_manifest(manifest)
         for sid, old in (existing.get("settings") or {}).items():
             settings[sid] = {**settings.get(sid, old), **({"value": old["value"]} if "value" in old else {})}
@@ -171,7 +170,7 @@ class Lifecycle:
             except StartError as exc:
                 if not same:
                     await e.store.delete_package(file_id)
-                    e.remove_version(app_id, version_dir)
+                    e.files.remove_version(app_id, version_dir)
                 raise ApiError(f"The new version did not start ({exc.message}); version "
                                f"{existing['info']['version']} keeps running", "error-app-update-failed") from None
             candidate["implemented"] = {h: True for h in app.hooks}
@@ -182,7 +181,7 @@ class Lifecycle:
         if not same:
             await e.store.delete_package(existing["packageFileId"])
             if existing["versionDir"] != record["versionDir"]:
-                e.remove_version(app_id, existing["versionDir"])
+                e.files.remove_version(app_id, existing["versionDir"])
         e.logs.add(app_id, "info", f"updated to version {manifest['version']}", "lifecycle")
         return record, [("apps.updated", [app_id])] + _command_events(before, self._commands(app_id))
 
@@ -225,7 +224,7 @@ class Lifecycle:
                         await app.call("app:onSettingUpdated", {"id": setting["id"], "value": setting["value"]})
                     except Exception as exc:
                         e.logs.add(app_id, "warning", f"on_settings_updated failed: {exc}", "lifecycle")
-        await self._finish([("apps.settingUpdated", [app_id, {"setting": s}]) for s in updated])
+        await self._finish([("apps.settingUpdated", [app_id, s]) for s in updated])
         return updated
 
     async def uninstall(self, app_id: str) -> dict[str, Any]:
@@ -247,7 +246,7 @@ class Lifecycle:
             await e.api.db["users"].delete_one({"_id": record.get("appUserId"), "appId": app_id})
             e.records.pop(app_id, None)
             e.forget_bot(app_id)
-            pkg.remove_tree(e.apps_dir / app_id)
+            e.files.remove_app(app_id)
         await self._finish([("apps.removed", [app_id])] + _command_events(before, set()))
         return {**record, "status": "disabled"}
 

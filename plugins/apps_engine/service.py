@@ -12,8 +12,9 @@ from apps_sdk import manifest as manifest_mod
 from core.context import random_id
 from plugins.apps_engine import package as pkg
 from plugins.apps_engine.accessors import Accessors
-from plugins.apps_engine.commands import Command, CommandRegistry
+from plugins.apps_engine.commands import AppCommandProvider, Command, CommandRegistry, PluginProvider
 from plugins.apps_engine.conf import EngineConf
+from plugins.apps_engine.files import AppFiles
 from plugins.apps_engine.logbuf import AppLogs
 from plugins.apps_engine.netguard import HttpClient
 from plugins.apps_engine.runner import RunningApp, StartError
@@ -24,22 +25,6 @@ log = logging.getLogger("orbitchat.apps_engine")
 
 APP_EVENTS = ("apps.added", "apps.removed", "apps.updated", "apps.statusUpdate", "apps.settingUpdated")
 START_CONCURRENCY = 4
-
-
-class AppCommandProvider:
-    """A slash command served by an app process."""
-
-    def __init__(self, app: RunningApp) -> None:
-        self.app = app
-
-    async def execute(self, command: str, context: dict) -> Any:
-        return await self.app.call(f"command:{command}:execute", context)
-
-    async def preview(self, command: str, context: dict) -> Any:
-        return await self.app.call(f"command:{command}:preview", context)
-
-    async def preview_item(self, command: str, context: dict, item: dict) -> Any:
-        return await self.app.call(f"command:{command}:previewItem", {**context, "item": item})
 
 
 class AppsEngine:
@@ -76,8 +61,26 @@ class AppsEngine:
         for event in APP_EVENTS:
             self._unsubscribe.append(await api.broker.subscribe(event, self._on_event))
         self.scheduler.start()
+        await self._plugin_commands()
+        api.settings.on_change(self._on_setting)
         if self.conf.enabled:
             await self.load_all()
+
+    async def _plugin_commands(self) -> None:
+        """Slash commands of core plugins (`register_slash_commands`, collected like any register_* hook);
+        they win over apps, which register later."""
+        try:
+            declared = await self.api.hooks.collect("register_slash_commands")
+        except AttributeError:   # no plugin implements it
+            return
+        for spec in declared:
+            command = PluginProvider.command(spec)
+            if command is not None:
+                self.commands.register(command)
+
+    def _on_setting(self, setting_id: str, value: Any, previous: Any) -> None:
+        if setting_id == "Apps_Framework_enabled" and self.api is not None:
+            self.spawn(self.load_all() if value else self.unload_all())
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -93,6 +96,13 @@ class AppsEngine:
         if self.http is not None:
             await self.http.close()
 
+    async def unload_all(self) -> None:
+        """The apps framework was switched off: stop every app here (their records keep their status)."""
+        for app_id in list(self.running):
+            async with self.locks[app_id]:
+                for command in await self.stop_app(app_id):
+                    await self.emit("command.removed", [command])
+
     async def load_all(self) -> None:
         """Start every installed, enabled app (at start-up); one failing app never stops the others."""
         records = await self.store.all()
@@ -101,6 +111,8 @@ class AppsEngine:
 
         async def one(record: dict[str, Any]) -> None:
             async with gate, self.locks[record["id"]]:
+                if record["id"] in self.running:
+                    return
                 try:
                     await self.run_app(record)
                 except StartError as exc:
@@ -114,42 +126,21 @@ class AppsEngine:
 
     # -- files --------------------------------------------------------------------------------------------
     @property
-    def apps_dir(self) -> Path:
-        return Path(self.api.data_dir) / "apps"
-
-    def package_dir(self, record: dict[str, Any]) -> Path:
-        return self.apps_dir / record["id"] / record["versionDir"]
-
-    def data_dir(self, app_id: str) -> Path:
-        return self.apps_dir / app_id / "data"
+    def files(self) -> AppFiles:
+        return AppFiles(Path(self.api.data_dir) / "apps")
 
     async def ensure_files(self, record: dict[str, Any]) -> Path:
-        """The package's files for this record, fetched from storage when this process lacks them."""
-        target = self.package_dir(record)
-        marker = target.with_name(target.name + ".sha256")
-        if target.is_dir() and marker.is_file() and marker.read_text() == record["packageHash"]:
-            return target
-        data = await self.store.get_package(record["packageFileId"])
-        if pkg.package_hash(data) != record["packageHash"]:
-            raise StartError("invalid_installation_disabled", "stored package does not match its hash")
-        self.extract(pkg.read_package(data, self.conf.package_limits), target)
-        return target
-
-    @staticmethod
-    def extract(package: pkg.Package, target: Path) -> None:
-        pkg.extract(package, target)
-        target.with_name(target.name + ".sha256").write_text(package.hash)
-
-    def remove_version(self, app_id: str, version_dir: str) -> None:
-        target = self.apps_dir / app_id / version_dir
-        pkg.remove_tree(target)
-        target.with_name(version_dir + ".sha256").unlink(missing_ok=True)
+        try:
+            return await self.files.ensure(record, lambda: self.store.get_package(record["packageFileId"]),
+                                           self.conf.package_limits)
+        except (ValueError, pkg.PackageError) as exc:
+            raise StartError("invalid_installation_disabled", str(exc)) from None
 
     # -- running apps -------------------------------------------------------------------------------------
     async def run_app(self, record: dict[str, Any]) -> RunningApp:
         """Start an app process for `record` and enable it; registered by the caller (`sync_proxies`)."""
         package_dir = await self.ensure_files(record)
-        app = RunningApp(self, record, package_dir, self.data_dir(record["id"]), self.conf.limits())
+        app = RunningApp(self, record, package_dir, self.files.data_dir(record["id"]), self.conf.limits())
         await app.start()
         await self.merge_settings(record, app.registrations["settings"])
         missing = [s["id"] for s in record.get("settings", {}).values()
@@ -300,6 +291,10 @@ class AppsEngine:
 
     async def reconcile(self, app_id: str) -> None:
         """Make this process run what the record says (a no-op in the process that made the change)."""
+        if await self._reconcile(app_id):
+            await self.write_lock()
+
+    async def _reconcile(self, app_id: str) -> bool:
         async with self.locks[app_id]:
             record = await self.store.get(app_id)
             app = self.running.get(app_id)
@@ -308,22 +303,24 @@ class AppsEngine:
                 self.forget_bot(app_id)
                 if app is not None:
                     await self.stop_app(app_id, notify=None)
-                pkg.remove_tree(self.apps_dir / app_id)
-                return
+                self.files.remove_app(app_id)
+                return app is not None
             previous = self.records.get(app_id)
             self.records[app_id] = record
-            if not is_enabled(record.get("status")):
+            if not is_enabled(record.get("status")) or not self.conf.enabled:
                 if app is not None:
                     await self.stop_app(app_id)
-                return
+                return app is not None
             if app is None or app.hash != record.get("packageHash"):
                 try:
                     await self.run_app(record)
                     self.sync_proxies()
+                    self.files.prune(record)
                 except StartError as exc:
                     log.error("app %s did not start in this process: %s", app_id, exc.message)
-                return
+                return True
             await self._settings_changed(app, previous, record)
+            return False
 
     async def _settings_changed(self, app: RunningApp, before: dict | None, after: dict) -> None:
         old = (before or {}).get("settings", {})

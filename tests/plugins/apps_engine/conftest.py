@@ -108,10 +108,12 @@ class World:
         return await self.srv.kernel.db["rocketchat_apps"].find_one({"id": app_id})
 
 
-async def make_world(server_factory: Any, tmp_path: Path, env: dict | None = None, **config: Any) -> World:
+async def make_world(server_factory: Any, tmp_path: Path, env: dict | None = None, extra_plugins: tuple = (),
+                     **config: Any) -> World:
     lock_path = tmp_path / "plugin.lock"
     lockfile.write(lock_path, lockfile.Lock())
-    srv = await server_factory(plugins=PLUGINS, env={**ENV, **(env or {})}, lock_path=lock_path, **config)
+    srv = await server_factory(plugins=PLUGINS + tuple(extra_plugins), env={**ENV, **(env or {})},
+                               lock_path=lock_path, **config)
     admin = Caller(srv, await create_user(srv, "root", roles=("admin", "user")))
     alice = Caller(srv, await create_user(srv, "alice"))
     room = await admin.ok("POST", "channels.create", json={"name": "general-talk", "members": ["alice"]})

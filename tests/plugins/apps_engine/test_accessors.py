@@ -100,7 +100,7 @@ async def test_post_hook_and_settings(toolbox):
     assert [s["value"] for s in body["updated"]] == ["hi there", True]
     assert await ok(w, "settings.get", "greeting") == "hi there"
     await w.wait_for(lambda: _at_least(persistence.count_documents({"associations": "settings"}), 2))
-    assert [e[0] for e in events] == ["toolbox", "toolbox"] and events[0][1]["setting"]["id"] == "greeting"
+    assert [e[0] for e in events] == ["toolbox", "toolbox"] and events[0][1]["id"] == "greeting"
     one = await w.admin.ok("GET", "/api/apps/toolbox/settings/loud")
     assert one["setting"]["value"] is True
     assert (await w.admin.ok("GET", "/api/apps/toolbox/settings"))["settings"]["greeting"]["value"] == "hi there"

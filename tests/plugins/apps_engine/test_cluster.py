@@ -22,17 +22,18 @@ async def test_stream_apps_events(world):
     added = await client.expect(apps_frame("app/added"))
     assert added["fields"]["args"] == [["app/added", ["word-filter"]]]
     status = await client.expect(apps_frame("app/statusUpdate"))
-    assert status["fields"]["args"][0][1] == ["word-filter", "manually_enabled"]
+    assert status["fields"]["args"][0][1] == [{"appId": "word-filter", "status": "manually_enabled"}]
     assert (await client.expect(apps_frame("command/added")))["fields"]["args"][0][1] == ["filterstats"]
     await world.admin.status("word-filter", "manually_disabled")
-    assert (await client.expect(apps_frame("app/statusUpdate")))["fields"]["args"][0][1][1] == "manually_disabled"
+    disabled = await client.expect(apps_frame("app/statusUpdate"))
+    assert disabled["fields"]["args"][0][1] == [{"appId": "word-filter", "status": "manually_disabled"}]
     assert (await client.expect(apps_frame("command/removed")))["fields"]["args"][0][1] == ["filterstats"]
     await world.admin.installed(build_zip("wordfilter", manifest={"version": "1.1.0"}), "word-filter")
     await client.expect(apps_frame("app/updated"))
     await world.admin.ok("POST", "/api/apps/word-filter/settings",
                          json={"settings": [{"id": "replacement", "value": "!"}]})
     setting = await client.expect(apps_frame("app/settingUpdated"))
-    assert setting["fields"]["args"][0][1][1]["setting"]["value"] == "!"
+    assert setting["fields"]["args"][0][1][0]["setting"]["value"] == "!"
     await world.admin.ok("DELETE", "/api/apps/word-filter")
     assert (await client.expect(apps_frame("app/removed")))["fields"]["args"][0][1] == ["word-filter"]
 
