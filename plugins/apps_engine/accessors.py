@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import json as jsonlib
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("orbitchat.apps_engine")
 
 MAX_RECORD_BYTES = 1024 * 1024
+# Server settings an app never reads, whatever their declared type: credentials by any other name.
+SECRET_SETTING = re.compile(r"(secret|password|passwd|token|private_?key|api_?key|credential)", re.IGNORECASE)
 MAX_MEMBERS = 10_000
 USER_HIDDEN = {"services": 0, "e2e": 0, "inviteToken": 0}
 UI_KINDS = {"open_modal": ("modal.open", "modal"), "update_modal": ("modal.update", "modal"),
@@ -129,7 +132,8 @@ class Accessors:
     async def reader_get_server_setting(self, app_id: str, setting_id: Any) -> Any:
         sid = _str(setting_id, "setting_id")
         definition = self.api.settings.definitions.get(sid)
-        if definition is None or definition.get("hidden") or definition.get("type") == "password":
+        if (definition is None or definition.get("hidden") or definition.get("type") == "password"
+                or SECRET_SETTING.search(sid)):
             raise AccessorError(f"setting {sid} is not readable")
         return self.api.settings.get(sid)
 

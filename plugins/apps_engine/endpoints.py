@@ -26,6 +26,7 @@ QUERY = {"type": "object", "maxProperties": 100, "additionalProperties": {
 # Credentials and hop-by-hop headers never reach an app.
 PRIVATE_HEADERS = {"cookie", "authorization", "x-auth-token", "x-user-id", "proxy-authorization", "x-2fa-code",
                    "connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer"}
+SANDBOX_POLICY = "sandbox allow-scripts allow-forms allow-popups allow-downloads"
 # Headers an app may not set on its answer.
 FORBIDDEN_OUT = {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
                  "set-cookie", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"}
@@ -65,7 +66,11 @@ def _response(answer: Any) -> Response:
         if "content-type" not in lower:
             headers["Content-Type"] = "text/plain; charset=utf-8"
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    return Response(body, status=status, headers=headers)
+    response = Response(body, status=status, headers=headers)
+    # A page an app serves runs in an opaque origin: it cannot read the chat's cookies or stored login tokens.
+    # Added to (never replacing) any policy of the app's: browsers enforce every policy they are sent.
+    response.headers.add("Content-Security-Policy", SANDBOX_POLICY)
+    return response
 
 
 class EndpointRoutes:

@@ -140,6 +140,10 @@ class RunningApp:
         implemented = constructed.get("hooks", []) if isinstance(constructed, dict) else []
         declared = set(self.manifest.get("implements", []))
         self.hooks = [h for h in implemented if h in declared and self.engine.spec_args([h])]
+        unavailable = sorted(declared - set(self.engine.spec_args(sorted(declared))))
+        if unavailable:
+            self.engine.logs.add(self.app_id, "warning", "hooks this server does not offer (never called): "
+                                 + ", ".join(unavailable), "app:construct")
         undeclared = sorted(set(implemented) - declared)
         if undeclared:
             self.engine.logs.add(self.app_id, "warning", "implemented but not declared in app.json "

@@ -71,6 +71,8 @@ async def test_readers_modifier_and_ui(toolbox):
     assert {"root", "alice"} <= {m["username"] for m in members} and all("services" not in m for m in members)
     assert await ok(w, "reader.get_server_setting", "Apps_Framework_enabled") is True
     assert "not readable" in await refused(w, "reader.get_server_setting", "DDP_Heartbeat_Interval")
+    assert "not readable" in await refused(w, "reader.get_server_setting", "no-such-setting")
+    assert "not readable" in await refused(w, "reader.get_server_setting", "Accounts_RegistrationForm_SecretURL")
 
     sent = await ok(w, "modifier.send_message", w.rid, "from the app", alias="Tool")
     assert sent["u"]["username"] == "toolbox.bot" and sent["msg"] == "from the app" and sent["alias"] == "Tool"

@@ -14,6 +14,7 @@ async def test_app_endpoint_round_trip(world):
     assert r.json() == {"refused": 1, "method": "post", "query": {"x": "1", "tag": ["a", "b"]},
                         "body": {"hello": "world"}, "user": None, "sawToken": False}
     assert "success" not in r.json()   # no REST envelope around an app's answer
+    assert r.headers["content-security-policy"].startswith("sandbox ")   # its pages get an opaque origin
     r = await alice.request("GET", "/api/apps/public/word-filter/stats")
     assert r.json()["user"] == "alice" and r.json()["sawToken"] is False and r.json()["body"] is None
     text = await world.srv.http.post("/api/apps/public/word-filter/stats", content=b"plain words",
