@@ -3,9 +3,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import ValidationError
+from functools import lru_cache
+
+import orjson
+from jsonschema import Draft202012Validator, ValidationError
 
 from core.errors import InvalidParams
+
+
+def compile_schema(schema: dict) -> Draft202012Validator:
+    """A validator for `schema`, checked against the metaschema once per process: every app start declares
+    the same schemas again, and checking hundreds of them each time costs most of a second."""
+    _check(orjson.dumps(schema, default=repr, option=orjson.OPT_SORT_KEYS))
+    return Draft202012Validator(schema)
+
+
+@lru_cache(maxsize=4096)
+def _check(canonical: bytes) -> None:
+    Draft202012Validator.check_schema(orjson.loads(canonical))
 
 
 def validation_message(errors: list[ValidationError]) -> str:

@@ -10,9 +10,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from jsonschema import Draft202012Validator
 
 from core import jsonutil
+from core.validation import compile_schema
 
 if TYPE_CHECKING:
     from core.context import Context
@@ -36,8 +36,7 @@ class DdpMethod:
     owner: str = ""
 
     def __post_init__(self) -> None:
-        Draft202012Validator.check_schema(self.params)
-        self.validator = Draft202012Validator(self.params)
+        self.validator = compile_schema(self.params)
         self.permissions = (self.permission,) if isinstance(self.permission, str) else tuple(self.permission or ())
 
 

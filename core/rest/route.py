@@ -5,31 +5,16 @@ behind one dispatcher instead of being a Quart rule.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Awaitable, Callable
 
-from jsonschema import Draft202012Validator
+from core.validation import compile_schema
 
 Handler = Callable[["Any"], Awaitable[Any]]
 
 API_PREFIX = "/api/v1/"
 DEFAULT_LIMIT = "default"
-
-
-def _checked_validator(schema: dict) -> Draft202012Validator:
-    """A validator for `schema` after checking it against the metaschema. The check is the costly part of
-    declaring routes and every app start declares the same schemas again: each distinct schema is checked
-    once per process."""
-    _check_schema(json.dumps(schema, sort_keys=True, default=repr))
-    return Draft202012Validator(schema)
-
-
-@lru_cache(maxsize=4096)
-def _check_schema(canonical: str) -> None:
-    Draft202012Validator.check_schema(json.loads(canonical))
 
 
 @dataclass
@@ -70,9 +55,9 @@ class Route:
         self.full_path = self.path if self.path.startswith("/") else API_PREFIX + self.path
         self.permissions = (self.permission,) if isinstance(self.permission, str) else tuple(self.permission or ())
         if self.body is not None:
-            self.body_validator = _checked_validator(self.body)
+            self.body_validator = compile_schema(self.body)
         if self.query is not None:
-            self.query_validator = _checked_validator(self.query)
+            self.query_validator = compile_schema(self.query)
         parts = self.full_path.strip("/").split("/")
         self.param_names = [p[1:] for p in parts if p[:1] in (":", "*")]
         if any(p.startswith("*") for p in parts[:-1]):
