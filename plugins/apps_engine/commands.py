@@ -50,13 +50,13 @@ class AppCommandProvider:
         self.app = app
 
     async def execute(self, command: str, context: dict) -> Any:
-        return await self.app.call(f"command:{command}:execute", context)
+        return await self.app.handle(f"command:{command}:execute", context)
 
     async def preview(self, command: str, context: dict) -> Any:
-        return await self.app.call(f"command:{command}:preview", context)
+        return await self.app.handle(f"command:{command}:preview", context)
 
     async def preview_item(self, command: str, context: dict, item: dict) -> Any:
-        return await self.app.call(f"command:{command}:previewItem", {**context, "item": item})
+        return await self.app.handle(f"command:{command}:previewItem", {**context, "item": item})
 
 
 class PluginProvider:

@@ -112,7 +112,7 @@ class EndpointRoutes:
         if req.ctx.user is not None:
             request["user"] = {k: req.ctx.user.get(k) for k in ("_id", "username", "name", "roles", "type")}
         try:
-            answer = await app.call("api:" + endpoint.path, request)
+            answer = await app.handle("api:" + endpoint.path, request)
         except TimeoutError:
             return _response({"status": 504, "content": {"success": False, "error": "The app did not answer in time"}})
         except (RpcError, ConnectionError):

@@ -63,7 +63,7 @@ class Plugin:
         if app is None or not app.enabled:
             raise ApiError("App not found", "error-app-not-found", status=404)
         try:
-            result = await app.call("uikit:" + kind, interaction)
+            result = await app.handle("uikit:" + kind, interaction)
         except TimeoutError:
             raise ApiError("The app did not answer in time", "error-app-timeout", status=504) from None
         except (RpcError, ConnectionError):

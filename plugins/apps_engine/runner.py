@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("orbitchat.apps_engine")
 
 LIFECYCLE_TIMEOUT = 10.0
+# Endpoints, commands, jobs and UIKit handlers may wait on the http accessor: a longer deadline than hooks,
+# which sit in the message path.
+HANDLER_TIMEOUT = 15.0
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 _COMMAND = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _ENDPOINT = re.compile(r"^[A-Za-z0-9_.~:-]+(/[A-Za-z0-9_.~:-]+)*$")
@@ -214,6 +217,10 @@ class RunningApp:
 
     async def call_hook(self, hook: str, kwargs: dict[str, Any]) -> Any:
         return await self.call("hook:" + hook, kwargs)
+
+    async def handle(self, method: str, params: Any) -> Any:
+        """An endpoint, command, job or interaction handler (the longer deadline)."""
+        return await self.call(method, params, max(HANDLER_TIMEOUT, self.sandbox.process.limits.call_timeout))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -139,7 +139,7 @@ class JobScheduler:
         app = self.engine.running.get(job["appId"])
         try:
             if app is not None:
-                await app.call("scheduler:" + job["processor"], {**job.get("data", {}), "jobId": job["_id"]})
+                await app.handle("scheduler:" + job["processor"], {**job.get("data", {}), "jobId": job["_id"]})
         except Exception as exc:
             self.engine.logs.add(job["appId"], "error", f"job {job['processor']} failed: {exc}", "scheduler")
         finally:
