@@ -206,8 +206,11 @@ class Orbit:
         return r.json()
 
     async def interact(self, app_id: str, interaction: dict[str, Any], *, by: Client | None = None) -> dict:
-        """Send a UIKit interaction (`blockAction`, `viewSubmit`, ...) as a client does; the app's answer."""
-        return await (by or self.user).ok("POST", f"/api/apps/ui.interaction/{app_id}", json=interaction)
+        """Send a UIKit interaction (`blockAction`, `viewSubmit`, ...) as a client does; the app's answer
+        (`success` is false when the app answers with errors, e.g. a view's field errors)."""
+        r = await (by or self.user).post(f"/api/apps/ui.interaction/{app_id}", json=interaction)
+        assert r.status_code == 200, f"interaction refused: HTTP {r.status_code} {r.text}"
+        return r.json()
 
     # -- realtime and waiting ----------------------------------------------------------------------------
     async def ddp(self, by: Client | None = None, *, login: bool = True) -> DdpClient:

@@ -1,0 +1,70 @@
+"""Poll installed into a real OrbitChat: /poll posts a message with buttons; block actions from two users are
+counted (one vote each, changeable) and confirmed to the voter on the websocket."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+APP_DIR = Path(__file__).resolve().parent.parent
+
+
+def vote(mid: str, rid: str, option: int) -> dict:
+    """The interaction a client sends when a poll button is clicked."""
+    return {"type": "blockAction", "actionId": "vote", "mid": mid, "rid": rid,
+            "payload": {"blockId": "poll-options", "value": str(option)},
+            "container": {"type": "message", "id": mid}}
+
+
+async def start(orbit) -> tuple:
+    app = await orbit.install_app(APP_DIR)
+    bob = await orbit.create_user("bob")
+    rid = (await orbit.create_channel("team", members=[orbit.user.username, "bob"]))["_id"]
+    ws = await orbit.ddp()                                  # alice's client
+    await ws.subscribe("stream-room-messages", rid)
+    await ws.subscribe("stream-notify-user", f"{orbit.user.id}/message")
+    await orbit.run_command("poll", rid, "Lunch? | Pizza | Sushi")
+    [poll] = await ws.next_event("stream-room-messages", rid)
+    return app, bob, rid, ws, poll
+
+
+async def test_poll_message_and_votes(orbit):
+    app, bob, rid, ws, poll = await start(orbit)
+    assert poll["msg"] == "Lunch?" and poll["u"]["username"] == "poll.bot"
+    [actions] = [b for b in poll["blocks"] if b["type"] == "actions"]
+    assert [(e["text"]["text"], e["value"], e["appId"]) for e in actions["elements"]] == \
+        [("Pizza", "0", app.id), ("Sushi", "1", app.id)]
+
+    assert await orbit.interact(app.id, vote(poll["_id"], rid, 1)) == {"success": True}
+    [note] = await ws.next_event("stream-notify-user", f"{orbit.user.id}/message")
+    assert note["msg"] == 'You voted for "Sushi". Now: Pizza 0 · Sushi 1' and note["rid"] == rid
+
+    await orbit.interact(app.id, vote(poll["_id"], rid, 0), by=bob)
+    await orbit.interact(app.id, vote(poll["_id"], rid, 0))          # alice changes her vote
+    [note] = await ws.next_event("stream-notify-user", f"{orbit.user.id}/message")
+    assert note["msg"] == 'You voted for "Pizza". Now: Pizza 2 · Sushi 0'
+
+    refused = await orbit.interact(app.id, vote(poll["_id"], rid, 7))
+    assert refused == {"success": False, "error": "Unknown poll or option"}
+
+
+async def test_bad_syntax_gets_the_usage(orbit):
+    await orbit.install_app(APP_DIR)
+    rid = (await orbit.create_channel("team", members=[orbit.user.username]))["_id"]
+    ws = await orbit.ddp()
+    await ws.subscribe("stream-notify-user", f"{orbit.user.id}/message")
+    await orbit.run_command("poll", rid, "Lunch? | only one option")
+    [note] = await ws.next_event("stream-notify-user", f"{orbit.user.id}/message")
+    assert note["msg"].startswith("Usage: /poll")
+    assert [m for m in await orbit.history(rid) if m["u"]["username"] == "poll.bot"] == []
+
+
+async def test_votes_update_the_poll_message(orbit):
+    app, bob, rid, ws, poll = await start(orbit)
+    await orbit.interact(app.id, vote(poll["_id"], rid, 1), by=bob)
+    if not orbit.server.kernel.broker.serves("messaging.update"):
+        pytest.xfail("messaging serves no `messaging.update` broker action yet (the modifier.update_message "
+                     "accessor calls it)")
+    [edited] = await ws.next_event("stream-room-messages", rid, where=lambda args: args[0]["_id"] == poll["_id"])
+    [context] = [b for b in edited["blocks"] if b["type"] == "context"]
+    assert context["elements"][0]["text"].startswith("Pizza 0 · Sushi 1  (1 vote, poll by @alice)")
