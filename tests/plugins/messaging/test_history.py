@@ -216,3 +216,29 @@ async def test_sync_messages(srv, alice, bob):
     ddp = await bob.ddp()
     got = (await ddp.call("messages/get", room["_id"], {"lastUpdate": mark}))["result"]
     assert {m["_id"] for m in got["updated"]} == {keep["_id"], fresh["_id"]}
+
+
+async def test_equal_timestamps_and_imported_older_messages_page_without_gaps(srv, alice):
+    room = await alice.channel("bursts")
+    docs = []
+    for i in range(300):   # bursts of ten messages sharing one timestamp
+        ts = BASE + timedelta(seconds=7) * (i // 10)
+        docs.append({"_id": f"b{i:04d}", "rid": room["_id"], "msg": f"m{i}", "ts": ts, "_updatedAt": ts,
+                     "u": {"_id": alice.id, "username": "alice"}})
+    older = BASE - timedelta(days=400)   # imported from before the room existed
+    docs += [{"_id": f"o{i}", "rid": room["_id"], "msg": f"old{i}", "ts": older + timedelta(minutes=i),
+              "_updatedAt": older, "u": {"_id": alice.id, "username": "alice"}} for i in range(3)]
+    db = srv.kernel.db
+    await db["rocketchat_message"].insert_many(docs)
+    await db["rocketchat_room"].update_one({"_id": room["_id"]}, {"$set": {
+        "ts": BASE, "lm": docs[299]["ts"], "msgs": 303}})
+    seen: list[str] = []
+    for offset in range(0, 400, 37):
+        page = (await alice.ok("GET", "channels.history", roomId=room["_id"], offset=offset, count=37))["messages"]
+        seen += [m["msg"] for m in page if not m.get("t")]
+    assert len(seen) == len(set(seen)) == 303
+    assert seen[-3:] == ["old2", "old1", "old0"]
+    ddp = await alice.ddp()
+    result = (await ddp.call("loadNextMessages", room["_id"], None, 5))["result"]
+    first = texts(result["messages"])
+    assert first[:3] == ["old0", "old1", "old2"] and len(first) == 5    # m0..m9 share one timestamp

@@ -148,15 +148,21 @@ async def test_hook_pre_message_updated_prevent(setup):
     assert policy.called("pre_message_updated_prevent") == [("forbidden edit", msg["msg"])]
 
 
-async def test_hook_pre_message_updated_extend_and_modify(setup):
+async def test_hook_pre_message_updated_extend(setup):
+    _, policy, alice, _, room = setup
+    msg = await alice.send(room["_id"], "original")
+    edited = (await alice.ok("POST", "chat.update", roomId=room["_id"], msgId=msg["_id"], text="new text"))["message"]
+    assert edited["customFields"] == {"checked": True, "edits": 1}
+    assert policy.called("pre_message_updated_extend") == ["new text"]
+
+
+async def test_hook_pre_message_updated_modify(setup):
     _, policy, alice, _, room = setup
     msg = await alice.send(room["_id"], "original")
     edited = (await alice.ok("POST", "chat.update", roomId=room["_id"], msgId=msg["_id"], text="new text"))["message"]
     assert edited["msg"] == "NEW TEXT"
-    assert edited["customFields"] == {"checked": True, "edits": 1}
-    assert edited["editedBy"] == {"_id": alice.id, "username": "alice"}
-    assert policy.called("pre_message_updated_extend") == ["new text"]
-    assert policy.called("pre_message_updated_modify") == [{"checked": True, "edits": 1}]
+    assert edited["editedBy"] == {"_id": alice.id, "username": "alice"}      # the forged editor is not kept
+    assert policy.called("pre_message_updated_modify") == [{"checked": True, "edits": 1}]   # after extend
 
 
 async def test_hook_post_message_updated(setup):
@@ -189,3 +195,14 @@ async def test_internal_send_runs_the_same_pipeline(setup):
     sent = await srv.kernel.broker.call("messaging.send", alice.id, {"rid": room["_id"], "msg": "via broker"})
     assert sent["customFields"] == {"checked": True} and sent["msg"].endswith("@bob")
     assert "via broker" in policy.called("pre_message_sent_prevent")
+
+
+def test_every_message_hookspec_has_a_test():
+    import inspect
+
+    from core.hookspecs import messages
+
+    specs = {name for name, fn in inspect.getmembers(messages, inspect.isfunction)
+             if name.startswith(("pre_message_", "post_message_"))}
+    assert len(specs) == 10
+    assert {f"test_hook_{name}" for name in specs} <= {n for n in globals() if n.startswith("test_hook_")}
