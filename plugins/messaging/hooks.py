@@ -5,6 +5,7 @@ from typing import Any
 
 from core import hookimpl
 from core.context import Context
+from core.errors import MeteorError
 from plugins.messaging import listing_routes, room_routes
 from plugins.messaging import methods as ddp_methods
 from plugins.messaging import routes as chat_routes
@@ -44,6 +45,7 @@ class Plugin:
     async def orbitchat_startup(self, api: Any) -> None:
         await self.service.start(api)
         await api.broker.register("messaging.send", self._send)
+        await api.broker.register("messaging.update", self._update)
         await api.broker.register("messaging.system_message", self._system_message)
         await api.broker.register("messaging.get", self.service.get_message)
         await api.broker.register("messaging.delete_room_messages", self._delete_room_messages)
@@ -54,6 +56,16 @@ class Plugin:
         if user is None:
             raise ValueError(f"unknown user {user_id!r}")
         return await self.service.pipeline.send(Context.internal(user), message, trusted=True)
+
+    async def _update(self, user_id: str, message_id: str, fields: dict) -> dict:
+        """Edit as `user_id` (apps' modifier): `msg`, `customFields`, `attachments`, `blocks`; hooks included."""
+        user = await self.service.users.find_one({"_id": user_id}, {"services": 0})
+        previous = await self.service.get_message(message_id)
+        if user is None or previous is None:
+            raise MeteorError("error-message-not-found", "Message not found")
+        fields = fields if isinstance(fields, dict) else {}
+        return await self.service.pipeline.update(Context.internal(user), previous, fields.get("msg"),
+                                                  fields.get("customFields"), content=fields)
 
     async def _delete_room_messages(self, rid: str) -> int:
         """A room was erased (rooms asks): its messages go with it."""

@@ -194,23 +194,27 @@ class MessagePipeline:
 
     # -- update ------------------------------------------------------------------------------------------
     async def update(self, ctx: Context, previous: dict[str, Any], text: str | None,
-                     custom_fields: dict | None = None) -> dict[str, Any]:
-        """Edit a message's text (and custom fields); returns the stored document."""
+                     custom_fields: dict | None = None, content: dict | None = None) -> dict[str, Any]:
+        """Edit a message's text (None: unchanged) and custom fields; server-side callers (apps) may also
+        replace `attachments` and `blocks` through `content`. Returns the stored document."""
         s = self.s
         user = await s.get_user(ctx.user or {})
         rid = previous["rid"]
         await self._may_edit(user, previous)
         room = await s.guard.writable_room(user, rid)
         edited = copy.deepcopy(previous)
-        text = "" if text is None else text
-        self._check_size({"msg": text})
         check_custom_fields(custom_fields, bool(s.setting("Message_CustomFields_Enabled")),
                             str(s.setting("Message_CustomFields", "")))
-        attachments = edited.get("attachments") or []
-        if attachments and isinstance(attachments[0], dict) and "description" in attachments[0]:
-            attachments[0]["description"] = text    # a file message: the text is the file's description
-        else:
-            edited["msg"] = text
+        for key in ("attachments", "blocks"):
+            if content and isinstance(content.get(key), list):
+                edited[key] = copy.deepcopy(content[key])
+        if text is not None:
+            self._check_size({"msg": text})
+            attachments = edited.get("attachments") or []
+            if attachments and isinstance(attachments[0], dict) and "description" in attachments[0]:
+                attachments[0]["description"] = text    # a file message: the text is the file's description
+            else:
+                edited["msg"] = text
         if custom_fields is not None:
             edited["customFields"] = copy.deepcopy(custom_fields)
         if edited == previous:

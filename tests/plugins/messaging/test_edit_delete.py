@@ -153,3 +153,16 @@ async def test_read_only_room_blocks_member_deletes(srv, alice, bob):
     await settle(srv)
     body = await bob.fails("POST", "chat.delete", roomId=room["_id"], msgId=msg["_id"])
     assert body["errorType"] == "error-not-allowed"
+
+
+async def test_internal_update_for_apps(srv, alice, events):
+    room = await alice.channel("app-edits")
+    msg = await alice.send(room["_id"], "poll: 0 votes", blocks=[{"type": "section", "text": "v0"}])
+    edited = await srv.kernel.broker.call("messaging.update", alice.id, msg["_id"], {
+        "blocks": [{"type": "section", "text": "v1"}], "attachments": [{"text": "tally"}]})
+    assert edited["msg"] == "poll: 0 votes" and edited["blocks"] == [{"type": "section", "text": "v1"}]
+    assert edited["attachments"] == [{"text": "tally"}] and edited["editedBy"]["_id"] == alice.id
+    edited = await srv.kernel.broker.call("messaging.update", alice.id, msg["_id"], {"msg": "poll: 1 vote"})
+    assert edited["msg"] == "poll: 1 vote" and edited["blocks"] == [{"type": "section", "text": "v1"}]
+    updates = [e["message"]["msg"] for e in events.of("watch.messages") if e["clientAction"] == "updated"]
+    assert updates[-2:] == ["poll: 0 votes", "poll: 1 vote"]
