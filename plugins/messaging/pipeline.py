@@ -18,6 +18,7 @@ from core.context import Context, random_id
 from core.errors import ApiError, MeteorError
 from plugins.messaging.constants import CLIENT_TYPES
 from plugins.messaging.mentions import resolve_references
+from plugins.messaging.parsing import parse_date
 from plugins.messaging.service import now
 from plugins.messaging.shape import (
     IMPERSONATION,
@@ -126,7 +127,6 @@ class MessagePipeline:
         ts = now()
         if client_ts is None:
             return ts
-        from plugins.messaging.parsing import parse_date
         sent = parse_date(client_ts, "ts")
         drift = abs((sent - ts).total_seconds())
         if drift > 60:

@@ -137,3 +137,41 @@ async def test_group_mentions_need_their_permissions(srv, alice, admin):
     assert [m["_id"] for m in msg["mentions"]] == []
     msg = await admin.send(room["_id"], "@all look")
     assert [m["_id"] for m in msg["mentions"]] == ["all"]
+
+
+async def test_outsiders_read_nothing_of_a_private_group(srv, alice, bob):
+    group = await alice.group("vault")
+    msg = await alice.send(group["_id"], "the combination")
+    reply = await alice.send(group["_id"], "in a thread", tmid=msg["_id"])
+    rid = group["_id"]
+    for method, path, params in [
+        ("GET", "chat.getMessage", {"msgId": msg["_id"]}),
+        ("GET", "chat.getThreadMessages", {"tmid": msg["_id"]}),
+        ("GET", "chat.getThreadsList", {"rid": rid}),
+        ("GET", "chat.search", {"roomId": rid, "searchText": "combination"}),
+        ("GET", "chat.syncMessages", {"roomId": rid, "lastUpdate": "2000-01-01T00:00:00Z"}),
+        ("GET", "chat.getPinnedMessages", {"roomId": rid}),
+        ("GET", "chat.getStarredMessages", {"roomId": rid}),
+        ("GET", "chat.getMentionedMessages", {"roomId": rid}),
+        ("GET", "chat.getDeletedMessages", {"roomId": rid, "since": "2000-01-01T00:00:00Z"}),
+        ("GET", "groups.history", {"roomId": rid}),
+        ("GET", "groups.messages", {"roomId": rid}),
+        ("GET", "groups.files", {"roomId": rid}),
+        ("POST", "chat.update", {"roomId": rid, "msgId": msg["_id"], "text": "mine now"}),
+        ("POST", "chat.delete", {"roomId": rid, "msgId": msg["_id"]}),
+        ("POST", "chat.react", {"messageId": msg["_id"], "emoji": "eyes"}),
+        ("POST", "chat.pinMessage", {"messageId": msg["_id"]}),
+        ("POST", "chat.followMessage", {"mid": msg["_id"]}),
+    ]:
+        r = await (bob.get(path, **params) if method == "GET" else bob.post(path, params))
+        assert r.status_code in (400, 403), (path, r.status_code, r.text)
+        assert "combination" not in r.text and "in a thread" not in r.text, path
+    await bob.ok("POST", "chat.starMessage", messageId=msg["_id"])      # Rocket.Chat: a silent no-op
+    assert "starred" not in (await alice.ok("GET", "chat.getMessage", msgId=msg["_id"]))["message"]
+    ddp = await bob.ddp()
+    for method, params in [("loadHistory", [rid]), ("loadNextMessages", [rid]), ("loadMissedMessages", [rid, 0]),
+                           ("loadSurroundingMessages", [{"_id": reply["_id"]}])]:
+        assert (await ddp.call(method, *params)).get("result") is False, method
+    for method, params in [("getSingleMessage", [msg["_id"]]), ("getThreadMessages", [{"tmid": msg["_id"]}]),
+                           ("messages/get", [rid, {"lastUpdate": {"$date": 0}}])]:
+        assert "error" in await ddp.call(method, *params), method
