@@ -54,6 +54,20 @@ def _unique(items: Any) -> list[str]:
     return list(seen)
 
 
+# Rocket.Chat's getMessageUrlRegex: scheme://[user@]host[:port][/path][?query][#fragment]
+URL_PATTERN = re.compile(r"([A-Za-z]{3,9}):\/\/([-;:&=\+\$,\w]+@{1})?([-A-Za-z0-9\.]+)+:?(\d+)?"
+                         r"((\/[-\+=!:~%\/\.@\,\(\)\w]*)?\??([-\+=&!:;%@\/\.\,\w]+)?(?:#([^\s\)]+))?)?")
+MAX_URLS = 20
+
+
+def urls_in(text: str) -> list[dict[str, str]]:
+    """`urls` of a message (parseUrlsInMessage): each distinct link, in order, as `{url}`."""
+    if not text or "://" not in text:
+        return []
+    found = (m.group(0).rstrip(".,;:!?") for m in URL_PATTERN.finditer(text))   # sentence punctuation
+    return [{"url": u} for u in _unique(found)][:MAX_URLS]
+
+
 def reaction_key(raw: str) -> str:
     """`smile`, `:smile:` or `::smile::` -> `:smile:`; anything that is not an emoji name is refused.
 

@@ -18,7 +18,7 @@ from core.context import Context, random_id
 from core.errors import ApiError, MeteorError
 from plugins.messaging.constants import CLIENT_TYPES
 from plugins.messaging.mentions import resolve_references
-from plugins.messaging.parsing import parse_date
+from plugins.messaging.parsing import parse_date, urls_in
 from plugins.messaging.service import now
 from plugins.messaging.shape import (
     IMPERSONATION,
@@ -80,7 +80,7 @@ class MessagePipeline:
 
     # -- send --------------------------------------------------------------------------------------------
     async def send(self, ctx: Context, raw: dict[str, Any], *, client_ts: Any = None,
-                   trusted: bool = False) -> dict[str, Any]:
+                   trusted: bool = False, parse_urls: bool = True) -> dict[str, Any]:
         """Validate and store a user's message; returns the stored document."""
         s = self.s
         user = await s.get_user(ctx.user or {})
@@ -109,6 +109,7 @@ class MessagePipeline:
         message = await self._hooks("sent", message, room, ctx)
         check_attachments(message.get("attachments"))      # again: a hook's additions are checked too
         message.update(await resolve_references(s, message.get("msg", ""), user, room))
+        message["urls"] = urls_in(message.get("msg", "")) if parse_urls else []
         message["_updatedAt"] = now()
         try:
             await s.messages.insert_one(message)
@@ -224,6 +225,8 @@ class MessagePipeline:
         edited = await self._hooks("updated", edited, room, ctx, previous=previous)
         check_attachments(edited.get("attachments"))
         edited.update(await resolve_references(s, edited.get("msg", ""), user, room))
+        if isinstance(edited.get("urls"), list) or "://" in edited.get("msg", ""):
+            edited["urls"] = urls_in(edited.get("msg", ""))
         edited["_updatedAt"] = ts
         if s.setting("Message_KeepHistory"):
             await self.keep_history(previous, user)

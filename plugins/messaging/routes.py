@@ -56,7 +56,9 @@ def routes(svc: MessagingService) -> list[Route]:
         sent = []
         for channel in channels:
             room = await targets.resolve(req.user, channel)
-            sent.append((channel, await svc.pipeline.send(req.ctx, {**raw, "rid": room["_id"]})))
+            parse_urls = body.get("parseUrls", not body.get("attachments"))
+            sent.append((channel, await svc.pipeline.send(req.ctx, {**raw, "rid": room["_id"]},
+                                                          parse_urls=parse_urls)))
         channel, message = sent[0]
         return {"ts": int(time.time() * 1000), "channel": channel, "message": message}
 

@@ -90,3 +90,19 @@ async def test_ddp_send_rate_limit(srv, alice, admin):
     boss = await admin.ddp()   # admin holds send-many-messages
     replies = [await boss.call("sendMessage", {"rid": room["_id"], "msg": f"b{i}"}) for i in range(7)]
     assert all("result" in r for r in replies)
+
+
+async def test_links_become_urls(srv, alice):
+    room = await alice.channel("links")
+    msg = await alice.send(room["_id"], "read https://example.org/a?b=1#top, then https://example.org/a?b=1#top.")
+    assert msg["urls"] == [{"url": "https://example.org/a?b=1#top"}]
+    assert (await alice.send(room["_id"], "no links"))["urls"] == []
+    posted = await alice.ok("POST", "chat.postMessage", roomId=room["_id"], text="https://example.org",
+                            attachments=[{"text": "card"}])
+    assert posted["message"]["urls"] == []          # Rocket.Chat: attachments turn URL parsing off
+    posted = await alice.ok("POST", "chat.postMessage", roomId=room["_id"], text="https://example.org",
+                            attachments=[{"text": "card"}], parseUrls=True)
+    assert posted["message"]["urls"] == [{"url": "https://example.org"}]
+    edited = (await alice.ok("POST", "chat.update", roomId=room["_id"], msgId=msg["_id"],
+                             text="now http://example.com"))["message"]
+    assert edited["urls"] == [{"url": "http://example.com"}]
