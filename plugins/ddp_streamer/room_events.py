@@ -19,6 +19,8 @@ log = logging.getLogger("orbitchat.ddp_streamer")
 
 ACTIVITIES = frozenset({"user-typing", "user-recording", "user-uploading"})
 
+ROOM_SECRETS = ("joinCode",)   # never published (Rocket.Chat strips it from every room it sends)
+
 
 class RoomEvents:
     def __init__(self, service: StreamerService) -> None:
@@ -133,7 +135,7 @@ class RoomEvents:
             self.s.worker.submit(lambda: self._announce_room(uid, rid))
 
     async def _announce_room(self, uid: str, rid: str) -> None:
-        room = await self.s.api.db["rocketchat_room"].find_one({"_id": rid})
+        room = await self.s.api.db["rocketchat_room"].find_one({"_id": rid}, {f: 0 for f in ROOM_SECRETS})
         if room is not None:
             self.ddp.publish(NOTIFY_USER, f"{uid}/rooms-changed", ["inserted", room])
 
@@ -151,7 +153,8 @@ class RoomEvents:
                     conn.send({"msg": "nosub", "id": sub.id})
 
     def on_room(self, event: dict) -> None:
-        room = event.get("room") or {}
+        # Events from StreamHub carry whole documents: what clients must never see is removed here.
+        room = {k: v for k, v in (event.get("room") or {}).items() if k not in ROOM_SECRETS}
         rid, action = room.get("_id"), event.get("clientAction")
         if not isinstance(rid, str):
             return

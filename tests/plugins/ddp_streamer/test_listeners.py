@@ -143,15 +143,15 @@ async def test_logged_roles_and_apps_events(srv, directory):
 async def test_rooms_changed_reaches_subscribed_members_only(srv, directory):
     alice, bob = directory.add("alice"), directory.add("bob")
     db = srv.kernel.db
-    await db["rocketchat_room"].insert_one({"_id": "R1", "t": "c", "name": "general"})
+    await db["rocketchat_room"].insert_one({"_id": "R1", "t": "c", "name": "general", "joinCode": "secret"})
     await db["rocketchat_subscription"].insert_one({"_id": "S1", "rid": "R1", "u": {"_id": alice.id}})
     a, b = await logged_in(srv, alice), await logged_in(srv, bob)
     await a.sub("stream-notify-user", f"{alice.id}/rooms-changed", False)
     await b.sub("stream-notify-user", f"{bob.id}/rooms-changed", False)
     room = {"_id": "R1", "t": "c", "name": "general", "topic": "new"}
-    await srv.kernel.broker.emit("watch.rooms", {"clientAction": "updated", "room": room})
+    await srv.kernel.broker.emit("watch.rooms", {"clientAction": "updated", "room": {**room, "joinCode": "s"}})
     got = await a.expect(event_of("stream-notify-user", f"{alice.id}/rooms-changed"))
-    assert got["fields"]["args"] == ["updated", room]
+    assert got["fields"]["args"] == ["updated", room]   # the join code never leaves the server
     await quiet(b, event_of("stream-notify-user"))
     # bob joins: the subscription event binds him; he hears of the room at once, then of its changes
     await db["rocketchat_subscription"].insert_one({"_id": "S2", "rid": "R1", "u": {"_id": bob.id}})
@@ -160,6 +160,7 @@ async def test_rooms_changed_reaches_subscribed_members_only(srv, directory):
                                                                           "u": {"_id": bob.id}}})
     got = await b.expect(event_of("stream-notify-user", f"{bob.id}/rooms-changed"))
     assert got["fields"]["args"][0] == "inserted" and got["fields"]["args"][1]["_id"] == "R1"
+    assert "joinCode" not in got["fields"]["args"][1]
     await srv.kernel.broker.emit("watch.rooms", {"clientAction": "updated", "room": room})
     await b.expect(event_of("stream-notify-user", f"{bob.id}/rooms-changed"))
     await a.expect(event_of("stream-notify-user", f"{alice.id}/rooms-changed"))
