@@ -95,7 +95,7 @@ class UserStore:
             await self.coll.insert_one({**doc, "services": services})
         except DuplicateKeyError:
             raise unavailable(username or email or "", "username") from None
-        await self.api.broker.emit("watch.users", {"clientAction": "inserted", "id": doc["_id"], "data": doc})
+        await self.api.emit_watch("watch.users", {"clientAction": "inserted", "id": doc["_id"], "data": doc})
         self.api.hooks.notify("post_user_created", user=dict(doc), ctx=ctx)
         return doc
 
@@ -112,7 +112,7 @@ class UserStore:
         event: dict[str, Any] = {"clientAction": "updated", "id": user_id, "diff": diff}
         if unset:
             event["unset"] = {k: 1 for k in unset}
-        await self.api.broker.emit("watch.users", event)
+        await self.api.emit_watch("watch.users", event)
         return await self.service.get_user(user_id)
 
     async def set_password(self, user_id: str, password: str) -> None:
@@ -132,7 +132,7 @@ class UserStore:
         uid = user["_id"]
         await self.coll.delete_one({"_id": uid})
         await self.api.broker.emit("user.forceLogout", {"userId": uid})
-        await self.api.broker.emit("watch.users", {"clientAction": "removed", "id": uid})
+        await self.api.emit_watch("watch.users", {"clientAction": "removed", "id": uid})
         await self.api.broker.emit("user.deleted", {"userId": uid, "user": without_services(user)})
 
     # -- bootstrap ------------------------------------------------------------------------------------

@@ -30,7 +30,9 @@ class RoleService:
         return self.authz.roles
 
     async def emit(self, event: str, payload: dict[str, Any]) -> None:
-        await self.authz.api.broker.emit(event, payload)
+        api = self.authz.api
+        # Committed-change events come from StreamHub in changestream mode; the others always from here.
+        await (api.emit_watch if event.startswith("watch.") else api.broker.emit)(event, payload)
 
     # -- reading --------------------------------------------------------------------------------
     async def get(self, role_id: str | None = None, name: str | None = None) -> dict[str, Any] | None:

@@ -244,7 +244,7 @@ class AuthorizationService:
                 return_document=ReturnDocument.AFTER)
             docs.append(doc)
             await self.reload_one(pid)
-            await self.api.broker.emit(PERMISSION_CHANGED, {"clientAction": "updated", "data": doc})
+            await self.api.emit_watch(PERMISSION_CHANGED, {"clientAction": "updated", "data": doc})
         return docs
 
     async def change_permission_role(self, pid: str, role: str, add: bool) -> None:

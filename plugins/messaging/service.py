@@ -108,7 +108,7 @@ class MessagingService:
     # -- events ------------------------------------------------------------------------------------------
     async def emit(self, message: dict[str, Any], action: str = "updated") -> None:
         """`watch.messages`: rooms keeps its counters from it, ddp_streamer fans it out to clients."""
-        await self.api.broker.emit(MESSAGE_EVENT, {"clientAction": action, "message": copy.deepcopy(message)})
+        await self.api.emit_watch(MESSAGE_EVENT, {"clientAction": action, "message": copy.deepcopy(message)})
 
     async def emit_deleted(self, rid: str, mid: str) -> None:
         await self.api.broker.emit(DELETE_EVENT, {"rid": rid, "_id": mid})

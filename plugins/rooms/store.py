@@ -127,14 +127,14 @@ class RoomStore:
     # -- change events --------------------------------------------------------------------------
     async def emit_room(self, action: str, room: Mapping[str, Any] | None) -> None:
         if room is not None:
-            await self.api.broker.emit(ROOM_EVENT, {"clientAction": action, "room": public_room(room)})
+            await self.api.emit_watch(ROOM_EVENT, {"clientAction": action, "room": public_room(room)})
 
     async def emit_subscription(self, action: str, sub: Mapping[str, Any] | None) -> None:
         if sub is None:
             return
         if action == "removed":
             sub = {k: sub[k] for k in ("_id", "u", "rid", "t") if k in sub}
-        await self.api.broker.emit(SUBSCRIPTION_EVENT, {"clientAction": action, "subscription": dict(sub)})
+        await self.api.emit_watch(SUBSCRIPTION_EVENT, {"clientAction": action, "subscription": dict(sub)})
 
     async def emit_subscriptions(self, query: dict[str, Any]) -> None:
         """Announce every subscription matching `query` (after a bulk update)."""

@@ -133,7 +133,7 @@ class SettingsService:
         self.api.settings.apply(sid, value)
         event = {"clientAction": "updated", "setting": {"_id": sid, "value": value, "editor": editor,
                                                         "public": bool(definition.get("public"))}}
-        await self.api.broker.emit(CHANGED_EVENT, event)
+        await self.api.emit_watch(CHANGED_EVENT, event)
         self.api.hooks.notify("post_setting_changed", setting_id=sid, value=value, previous=previous)
         return {"_id": sid, "value": value}
 

@@ -99,3 +99,39 @@ async def test_failover_to_second_process_loses_no_event(tmp_path, mongo_url, db
 async def _holder(db):
     doc = await db.orbitchat_locks.find_one({"_id": "streamhub"})
     return doc and doc["holder"]
+
+
+async def test_changestream_mode_delivers_each_change_once(server_factory):
+    """Services stay silent in changestream mode: a message sent through REST reaches a websocket
+    subscriber exactly once (from StreamHub), and room counters still follow."""
+    from tests.users import create_user
+    plugins = ("settings", "accounts", "authorization", "rooms", "messaging", "ddp_streamer", "streamhub")
+    srv = await server_factory(plugins=plugins, env={"STREAMHUB_LOCK_TTL": "1"}, streamhub="changestream")
+    await _until(lambda: _leading(srv))
+    await asyncio.sleep(0.3)
+    alice = await create_user(srv, "alice")
+    r = await srv.http.post("/api/v1/channels.create", json={"name": "hub"}, headers=alice.headers)
+    rid = r.json()["channel"]["_id"]
+    ddp = await srv.ddp()
+    assert "result" in await ddp.login(alice.token)
+    assert (await ddp.sub("stream-room-messages", rid, False))["msg"] == "ready"
+    r = await srv.http.post("/api/v1/chat.sendMessage", json={"message": {"rid": rid, "msg": "once"}},
+                            headers=alice.headers)
+    mid = r.json()["message"]["_id"]
+
+    def is_msg(m):
+        return m.get("collection") == "stream-room-messages" and m["fields"]["args"][0].get("_id") == mid
+
+    got = await ddp.expect(is_msg, timeout=10)
+    assert got["fields"]["args"][0]["msg"] == "once"
+    try:
+        await ddp.expect(is_msg, timeout=1.5)
+        raise AssertionError("the message was delivered twice")
+    except TimeoutError:
+        pass
+    await _until(lambda: _msgs(srv, rid))
+
+
+async def _msgs(srv, rid):
+    room = await srv.kernel.db["rocketchat_room"].find_one({"_id": rid})
+    return room.get("msgs") == 1
