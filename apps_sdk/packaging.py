@@ -12,8 +12,10 @@ from typing import Any
 
 from apps_sdk import manifest as manifest_mod
 
-# Left out of a package: tests, build output, caches and anything hidden (the server skips hidden files too).
-TOP_LEVEL_EXCLUDED = {"tests", "test", "dist", "conftest.py"}
+# Left out of a package: tests, build output, development settings, caches and anything hidden (the server
+# skips hidden files too).
+TOP_LEVEL_EXCLUDED = {"tests", "test", "dist", "conftest.py", "pyproject.toml", "setup.cfg", "pytest.ini",
+                      "tox.ini", "requirements-dev.txt"}
 EXCLUDED_DIRS = {"__pycache__", "node_modules", "venv"}
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".zip")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

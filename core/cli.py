@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     ck = sub.add_parser("check-lock", help="report drift between plugin.lock and the installed plugins")
     ck.add_argument("--lock", default="plugin.lock")
     ck.set_defaults(func=cmd_check_lock)
+    from apps_sdk.cli import add_parser as add_app_parser
+    add_app_parser(sub)   # orbitchat app new|package|deploy|watch|logs
     return p
 
 
