@@ -10,7 +10,9 @@
    `POST /api/apps/:id/status`), phases interleaved over rounds (0,1,5 then 5,1,0, ...) and samples pooled, so
    drift on a shared machine hits every phase alike. Added latency = p50(k apps) - p50(0 apps).
 2. The hook call alone, in this process: `HookRunner.first_deny("pre_message_sent_prevent")` over a plugin
-   manager holding 0, 1 or 5 app proxies (each a confined app process), the RPC without HTTP or database.
+   manager holding 0, 1 or 5 app proxies (each a confined app process), the RPC without HTTP or database; the
+   apps asked one after the other, and through the engine's prevent fan-out (all asked at once, first refusal
+   in order wins) which is what the server does.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `core` importable from the checkout
@@ -203,83 +205,114 @@ async def rest_phase(port: int, server_pid: int, args: argparse.Namespace) -> di
 
 
 # -- 2. the hook call alone ----------------------------------------------------------------------------------
-def _hook_call(process):
-    async def call(hook: str, kwargs: dict):
-        return await process.call("hook:" + hook, kwargs)
-    return call
+class _BenchApp:
+    """What the engine's prevent fan-out needs of a running app."""
+
+    def __init__(self, sandbox) -> None:
+        self.sandbox = sandbox
+        self.app_id = sandbox.process.app_id
+        self.hooks = ["pre_message_sent_prevent"]
+
+    async def call_hook(self, hook: str, kwargs: dict):
+        return await self.sandbox.process.call("hook:" + hook, kwargs)
 
 
-async def hook_phase(args: argparse.Namespace) -> dict[int, list[float]]:
+async def _start_sandbox(root: Path, n: int):
     from apps_sdk import manifest as manifest_mod
+    from sandbox.host import AppProcess, AppSandbox, Limits
+
+    package = root / "1.0.0"
+    package.mkdir(parents=True)
+    (package / "app.py").write_text(APP_SOURCE)
+    manifest = manifest_mod.validate(json.loads(zipfile.ZipFile(io.BytesIO(bench_zip(n))).read("app.json")))
+
+    async def no_accessors(*_a):
+        return None
+
+    async def started(sb) -> None:
+        await sb.process.call("app:construct", {"manifest": manifest})
+        await sb.process.call("app:initialize")
+
+    async def failed(sb, why: str) -> None:
+        return None
+
+    sb = AppSandbox(AppProcess(f"bench-app-{n}", package, root / "data", Limits(), no_accessors, lambda *a: None),
+                    started, failed)
+    await sb.start()
+    return sb
+
+
+async def hook_phase(args: argparse.Namespace) -> dict[str, dict[int, list[float]]]:
+    """first_deny over k proxies: asked one after the other, and through the engine's prevent fan-out."""
     from core.hooks import HookRunner
     from core.plugins import new_plugin_manager
-    from sandbox.host import AppProcess, AppSandbox, Limits
+    from plugins.apps_engine.fanout import PreventFanOut
     from sandbox.proxy import build_proxy
 
-    pm = new_plugin_manager()
-    runner = HookRunner(pm)
-    spec = list(pm.hook.pre_message_sent_prevent.spec.argnames)
-    sandboxes = []
+    message = {"_id": "m1", "rid": "r1", "msg": "hello", "u": {"_id": "u1", "username": "alice"},
+               "ts": datetime.now(UTC)}
+    room = {"_id": "r1", "t": "c", "name": "bench", "msgs": 10}
+    out: dict[str, dict[int, list[float]]] = {"sequential": {}, "fan-out": {}}
     with tempfile.TemporaryDirectory(prefix="apps-bench-hook-") as tmp:
-        for n in range(args.apps):
-            root = Path(tmp) / f"bench-app-{n}"
-            package = root / "1.0.0"
-            package.mkdir(parents=True)
-            (package / "app.py").write_text(APP_SOURCE)
-            manifest = manifest_mod.validate(json.loads(zipfile.ZipFile(io.BytesIO(bench_zip(n))).read("app.json")))
-
-            async def nothing(*_a):
-                return None
-
-            proc = AppProcess(f"bench-app-{n}", package, root / "data", Limits(), nothing, lambda *a: None)
-
-            async def started(sb: AppSandbox, manifest=manifest) -> None:
-                await sb.process.call("app:construct", {"manifest": manifest})
-                await sb.process.call("app:initialize")
-
-            async def failed(sb: AppSandbox, why: str) -> None:
-                return None
-
-            sb = AppSandbox(proc, started, failed)
-            await sb.start()
-            sandboxes.append(sb)
-        message = {"_id": "m1", "rid": "r1", "msg": "hello", "u": {"_id": "u1", "username": "alice"},
-                   "ts": datetime.now(timezone.utc)}
-        room = {"_id": "r1", "t": "c", "name": "bench", "msgs": 10}
-        out: dict[int, list[float]] = {}
+        apps = [_BenchApp(await _start_sandbox(Path(tmp) / f"bench-app-{n}", n)) for n in range(args.apps)]
         try:
-            levels = sorted({0, 1, args.apps})
-            registered = 0
-            for k in levels:
-                while registered < k:
-                    sb = sandboxes[registered]
-                    pm.register(build_proxy(sb.process.app_id, ["pre_message_sent_prevent"],
-                                            {"pre_message_sent_prevent": spec}, _hook_call(sb.process)),
-                                name=f"app:{registered}")
-                    registered += 1
-                for _ in range(200):
-                    await runner.first_deny("pre_message_sent_prevent", message=message, room=room, ctx=None)
-                times = []
-                for _ in range(args.hook_calls):
-                    started = time.perf_counter()
-                    await runner.first_deny("pre_message_sent_prevent", message=message, room=room, ctx=None)
-                    times.append((time.perf_counter() - started) * 1000)
-                out[k] = times
+            for k in sorted({0, 1, args.apps}):
+                runners = {}
+                for mode in out:
+                    pm = new_plugin_manager()
+                    spec = {"pre_message_sent_prevent": list(pm.hook.pre_message_sent_prevent.spec.argnames)}
+                    fanout = PreventFanOut()
+                    fanout.order = apps[:k]
+                    for i, app in reversed(list(enumerate(apps[:k]))):
+                        call = app.call_hook if mode == "sequential" else _via(fanout, app)
+                        pm.register(build_proxy(app.app_id, app.hooks, spec, call), name=f"app:{i}")
+                    runners[mode] = HookRunner(pm)
+                    out[mode][k] = []
+                chunk = max(1, args.hook_calls // 10)
+                for rnd in range(11):                   # chunks alternate between the modes; the first warms up
+                    for mode, runner in (runners.items() if rnd % 2 else reversed(runners.items())):
+                        times = []
+                        for _ in range(chunk):
+                            started = time.perf_counter()
+                            await runner.first_deny("pre_message_sent_prevent", message=message, room=room,
+                                                    ctx=None)
+                            times.append((time.perf_counter() - started) * 1000)
+                        if rnd:
+                            out[mode][k].extend(times)
         finally:
-            for sb in sandboxes:
-                await sb.stop()
+            for app in apps:
+                await app.sandbox.stop()
     return out
 
 
-def report(rest: dict, hooks: dict[int, list[float]], args: argparse.Namespace) -> None:
+def _via(fanout, app):
+    async def call(hook: str, kwargs: dict):
+        return await fanout.call(app, hook, kwargs)
+    return call
+
+
+def report(rest: dict | None, hooks: dict[str, dict[int, list[float]]], args: argparse.Namespace) -> None:
+    with open("/proc/loadavg") as f:
+        print(f"\nload average at the end: {f.read().split()[0]} ({os.cpu_count()} cores, shared with other work)")
+    if rest is not None:
+        report_rest(rest, args)
+    print(f"\nHook call alone (first_deny over k app proxies, {args.hook_calls} calls per level):")
+    print(f"  {'apps':>4}  {'mode':>10}  {'p50 ms':>8}  {'p99 ms':>8}  {'per app p50':>12}")
+    for mode, levels in hooks.items():
+        base_h = pct(levels[0], 0.5)
+        for k, values in levels.items():
+            p50, p99 = pct(values, 0.5), pct(values, 0.99)
+            per_app = f"{(p50 - base_h) / k:.3f}" if k else "-"
+            print(f"  {k:>4}  {mode:>10}  {p50:8.3f}  {p99:8.3f}  {per_app:>12}")
+
+
+def report_rest(rest: dict, args: argparse.Namespace) -> None:
     installs = rest["installs"]
     print(f"\nInstall to enabled (POST /api/apps, {len(installs)} apps): "
           f"median {statistics.median(installs):.0f} ms, max {max(installs):.0f} ms "
           f"(first {installs[0]:.0f} ms)")
     samples = rest["samples"]
     base = pct(samples[0], 0.5)
-    with open("/proc/loadavg") as f:
-        print(f"\nload average at the end: {f.read().split()[0]} (2 cores shared with other work)")
     print(f"\nchat.sendMessage over REST, sequential, {len(samples[0])} samples per level "
           f"({args.rounds} interleaved rounds):")
     print(f"  {'apps':>4}  {'p50 ms':>8}  {'p99 ms':>8}  {'added p50':>10}  {'per app':>8}   CPU ms per message: "
@@ -291,13 +324,6 @@ def report(rest: dict, hooks: dict[int, list[float]], args: argparse.Namespace) 
         c = {role: rest["cpu"][k][role] * 1000 / len(values) for role in rest["cpu"][k]}
         print(f"  {k:>4}  {p50:8.3f}  {p99:8.3f}  {added:10.3f}  {per_app:>8}   "
               f"{c['server']:>25.2f} {c['apps']:5.2f} {c['db']:4.2f}")
-    base_h = pct(hooks[0], 0.5)
-    print(f"\nHook call alone (first_deny over k app proxies, {args.hook_calls} calls per level):")
-    print(f"  {'apps':>4}  {'p50 ms':>8}  {'p99 ms':>8}  {'per app p50':>12}")
-    for k, values in hooks.items():
-        p50, p99 = pct(values, 0.5), pct(values, 0.99)
-        per_app = f"{(p50 - base_h) / k:.3f}" if k else "-"
-        print(f"  {k:>4}  {p50:8.3f}  {p99:8.3f}  {per_app:>12}")
 
 
 def main() -> None:
@@ -308,20 +334,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--apps", type=int, default=5)
     parser.add_argument("--hook-calls", type=int, default=3000)
+    parser.add_argument("--hooks-only", action="store_true", help="skip the REST part")
     args = parser.parse_args()
     if args.serve:
         asyncio.run(serve(args))
         return
+    rest = None
     with tempfile.TemporaryDirectory(prefix="apps-bench-") as tmp:
-        proc, port = start_server(tmp, Path(tmp) / "server.log")
+        if args.hooks_only:
+            tmp = None
+        proc, port = start_server(tmp, Path(tmp) / "server.log") if tmp else (None, 0)
         try:
-            rest = asyncio.run(rest_phase(port, proc.pid, args))
+            if proc is not None:
+                rest = asyncio.run(rest_phase(port, proc.pid, args))
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            if proc is not None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
     hooks = asyncio.run(hook_phase(args))
     report(rest, hooks, args)
 

@@ -134,7 +134,7 @@ class RunningApp:
             await self.sandbox.stop()
             status = "compiler_error_disabled" if self._stage == "construct" else "error_disabled"
             raise StartError(status, f"{self._stage or 'start'} failed: {_describe(exc)}") from None
-        self.proxy = build_proxy(self.app_id, self.hooks, self.engine.spec_args(self.hooks), self.call_hook)
+        self.proxy = build_proxy(self.app_id, self.hooks, self.engine.spec_args(self.hooks), self._proxy_call)
 
     async def _on_started(self, sandbox: AppSandbox) -> None:
         call = sandbox.process.call
@@ -214,6 +214,9 @@ class RunningApp:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:
             pass
+
+    async def _proxy_call(self, hook: str, kwargs: dict[str, Any]) -> Any:
+        return await self.engine.fanout.call(self, hook, kwargs)
 
     async def call_hook(self, hook: str, kwargs: dict[str, Any]) -> Any:
         return await self.call("hook:" + hook, kwargs)

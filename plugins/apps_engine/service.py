@@ -14,6 +14,7 @@ from plugins.apps_engine import package as pkg
 from plugins.apps_engine.accessors import Accessors
 from plugins.apps_engine.commands import AppCommandProvider, Command, CommandRegistry, PluginProvider
 from plugins.apps_engine.conf import EngineConf
+from plugins.apps_engine.fanout import PreventFanOut
 from plugins.apps_engine.files import AppFiles
 from plugins.apps_engine.logbuf import AppLogs
 from plugins.apps_engine.netguard import HttpClient
@@ -40,6 +41,7 @@ class AppsEngine:
         self.commands = CommandRegistry()
         self.accessors = Accessors(self)
         self.scheduler = JobScheduler(self)
+        self.fanout = PreventFanOut()
         self.instance_id = random_id()
         self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._registered: list[str] = []
@@ -189,6 +191,7 @@ class AppsEngine:
         self._registered = []
         apps = sorted((a for a in self.running.values() if a.enabled and a.hooks),
                       key=lambda a: (a.record.get("createdAt") or now(), a.app_id))
+        self.fanout.order = apps
         for app in reversed(apps):   # pluggy calls the last registered implementation first
             name = f"app:{app.app_id}"
             self.api.register_plugin(app.proxy, name)

@@ -2,6 +2,8 @@
 app without a permission cannot do."""
 from __future__ import annotations
 
+import time
+
 from tests.plugins.apps_engine.conftest import build_zip
 
 
@@ -91,3 +93,20 @@ async def test_accessor_without_permission_is_denied(world):
     assert await world.srv.kernel.db["rocketchat_apps_persistence"].count_documents({}) == 0
     # settings.get needs no permission: the app's own settings (it has none)
     assert "no setting" in (await attempt("settings.get", "anything"))["error"]
+
+
+async def test_prevent_hooks_are_asked_at_once_and_the_first_refusal_in_order_wins(world):
+    for n in (1, 2, 3):
+        await world.admin.installed(build_zip("slow", manifest={"id": f"slow-{n}", "name": f"Slow {n}"},
+                                              replace={'WORD = "slow-1-refuses"': f'WORD = "slow-{n}-refuses"'}))
+    started = time.monotonic()
+    assert (await world.alice.send(world.rid, "nobody minds")).status_code == 200
+    assert time.monotonic() - started < 0.85     # three apps of 0.3 s each, asked concurrently
+    both = await world.alice.send(world.rid, "slow-3-refuses slow-2-refuses")
+    assert both.status_code == 400 and both.json()["details"] == {"reason": "slow-2-refuses found"}
+    last = await world.alice.send(world.rid, "slow-3-refuses")
+    assert last.json()["details"] == {"reason": "slow-3-refuses found"}
+    await world.admin.status("slow-2", "manually_disabled")
+    assert (await world.alice.send(world.rid, "slow-3-refuses slow-2-refuses")).json()["details"] == {
+        "reason": "slow-3-refuses found"}
+    assert not world.engine.fanout._batches
