@@ -37,7 +37,9 @@ async def test_poll_message_and_votes(orbit):
     [note] = await ws.next_event("stream-notify-user", f"{orbit.user.id}/message")
     assert note["msg"] == 'You voted for "Sushi". Now: Pizza 0 · Sushi 1' and note["rid"] == rid
 
-    await orbit.interact(app.id, vote(poll["_id"], rid, 0), by=bob)
+    bob_ws = await orbit.ddp(bob)                                     # bob clicks in a websocket client
+    reply = await bob_ws.call("uikit.interaction", app.id, vote(poll["_id"], rid, 0))
+    assert reply["result"] == {"success": True}, reply
     await orbit.interact(app.id, vote(poll["_id"], rid, 0))          # alice changes her vote
     [note] = await ws.next_event("stream-notify-user", f"{orbit.user.id}/message")
     assert note["msg"] == 'You voted for "Pizza". Now: Pizza 2 · Sushi 0'
@@ -74,3 +76,33 @@ async def test_votes_update_the_poll_message(orbit):
     stored = (await orbit.user.ok("GET", "chat.getMessage", params={"msgId": poll["_id"]}))["message"]
     assert counts_line(stored) == counts_line(edited) and stored["msg"] == "Lunch?"
     assert [e["value"] for b in stored["blocks"] if b["type"] == "actions" for e in b["elements"]] == ["0", "1"]
+
+
+async def test_poll_alone_opens_a_form(orbit):
+    app = await orbit.install_app(APP_DIR)
+    bob = await orbit.create_user("bob")
+    rid = (await orbit.create_channel("team", members=[orbit.user.username, "bob"]))["_id"]
+    ws = await orbit.ddp()
+    await ws.subscribe("stream-room-messages", rid)
+    await ws.subscribe("stream-notify-user", f"{orbit.user.id}/uiInteraction")
+
+    await orbit.run_command("poll", rid, trigger_id="trigger-1")
+    [opened] = await ws.next_event("stream-notify-user", f"{orbit.user.id}/uiInteraction")
+    view = opened["view"]
+    assert (opened["type"], opened["triggerId"], opened["appId"], view["type"]) == \
+        ("modal.open", "trigger-1", app.id, "modal")
+    assert [b["blockId"] for b in view["blocks"]] == ["question", "options"]
+
+    def submit(question: str, options: str) -> dict:
+        state = {"question": {"question": question}, "options": {"options": options}}
+        return {"type": "viewSubmit", "viewId": view["id"], "payload": {"view": {"id": view["id"], "state": state}}}
+
+    errors = await orbit.interact(app.id, submit("Tea?", "Green"))
+    assert (errors["success"], errors["type"], errors["errors"]) == \
+        (False, "errors", {"options": "Give 2 to 10 options, one per line"})
+    assert await orbit.interact(app.id, submit("Tea?", "Green\nBlack"), by=bob) == \
+        {"success": False, "error": "This form has expired"}           # not bob's form
+    assert await orbit.interact(app.id, submit("Tea?", "Green\n\nBlack\n")) == {"success": True}
+    [poll] = await ws.next_event("stream-room-messages", rid)
+    assert poll["msg"] == "Tea?" and counts_line(poll) == "Green 0 · Black 0  (0 votes, poll by @alice)"
+    assert (await orbit.interact(app.id, submit("Tea?", "Green\nBlack")))["success"] is False   # used up
