@@ -109,6 +109,8 @@ class AppsEngine:
         """Start every installed, enabled app (at start-up); one failing app never stops the others."""
         records = await self.store.all()
         self.records = {r["id"]: r for r in records}
+        for problem in self.lock_writer.drift(records):
+            log.warning("plugin.lock drift: %s (rewriting the apps section)", problem)
         gate = asyncio.Semaphore(START_CONCURRENCY)
 
         async def one(record: dict[str, Any]) -> None:

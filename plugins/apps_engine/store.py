@@ -124,6 +124,26 @@ class LockWriter:
         self._lock = asyncio.Lock()
         self.warned = False
 
+    @staticmethod
+    def entry(record: dict[str, Any]) -> dict[str, Any]:
+        return {"name": record["info"].get("name", ""), "version": record["info"]["version"],
+                "hash": record.get("packageHash", ""), "enabled": is_enabled(record.get("status"))}
+
+    def drift(self, records: list[dict[str, Any]]) -> list[str]:
+        """How the lock's apps differ from the installed ones (reported at start-up, then rewritten: the
+        database is the truth for apps, which are installed at runtime)."""
+        current = lockfile.read(self.path) if self.path is not None else None
+        if current is None:
+            return []
+        installed = {r["id"]: self.entry(r) for r in records}
+        problems = [f"app locked but not installed: {a}" for a in sorted(set(current.apps) - set(installed))]
+        problems += [f"app installed but not locked: {a}" for a in sorted(set(installed) - set(current.apps))]
+        for app_id in sorted(set(installed) & set(current.apps)):
+            for key, value in installed[app_id].items():
+                if current.apps[app_id].get(key) != value:
+                    problems.append(f"app {app_id}: {key} locked {current.apps[app_id].get(key)!r}, installed {value!r}")
+        return problems
+
     async def write(self, records: list[dict[str, Any]]) -> bool:
         if self.path is None:
             return False
@@ -134,8 +154,6 @@ class LockWriter:
                     log.info("no %s: installed apps are not pinned", self.path)
                     self.warned = True
                 return False
-            current.apps = {r["id"]: {"name": r["info"].get("name", ""), "version": r["info"]["version"],
-                                      "hash": r.get("packageHash", ""), "enabled": is_enabled(r.get("status"))}
-                            for r in records}
+            current.apps = {r["id"]: self.entry(r) for r in records}
             lockfile.write(self.path, current)
             return True

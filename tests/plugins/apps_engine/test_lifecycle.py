@@ -122,12 +122,16 @@ async def test_duplicates_and_unknown_ids(world):
     assert bad.status_code == 400
 
 
-async def test_restarted_server_runs_installed_apps(world, server_factory):
+async def test_restarted_server_runs_installed_apps(world, server_factory, caplog):
     await world.admin.installed(build_zip("wordfilter"))
     await world.admin.installed(build_zip("crasher"))
     await world.admin.status("crasher", "manually_disabled")
     await world.srv.stop()
+    edited = world.lock_path.read_text().replace('version = "1.0.0"', 'version = "0.9.0"', 1)
+    world.lock_path.write_text(edited)
     srv = await server_factory(plugins=PLUGINS, env={"ORBITCHAT_BCRYPT_ROUNDS": "4"}, lock_path=world.lock_path)
+    assert any("plugin.lock drift: app crasher: version locked '0.9.0'" in r.getMessage() for r in caplog.records)
+    assert 'version = "0.9.0"' not in world.lock_path.read_text()
     r = await srv.http.post("/api/v1/chat.sendMessage", json={"message": {"rid": world.rid, "msg": "badword"}},
                             headers=world.alice.user.headers)
     assert r.status_code == 400, r.text
