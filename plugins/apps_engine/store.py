@@ -154,6 +154,9 @@ class LockWriter:
                     log.info("no %s: installed apps are not pinned", self.path)
                     self.warned = True
                 return False
-            current.apps = {r["id"]: self.entry(r) for r in records}
+            apps = {r["id"]: self.entry(r) for r in records}
+            if apps == current.apps:
+                return False
+            current.apps = apps
             lockfile.write(self.path, current)
             return True
