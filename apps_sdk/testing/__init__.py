@@ -19,17 +19,28 @@ Override `orbit_env` (`{"OVERWRITE_SETTING_<id>": value}`) or `orbit_plugins` in
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
-import pytest_asyncio
 
-from apps_sdk.testing.ddp import DdpClient
 from apps_sdk.testing.orbit import STANDARD_PLUGINS, AppHandle, Client, Orbit
 from apps_sdk.testing.server import RunningServer, drop_database, embedded_database, start_server
 from apps_sdk.testing.users import TestUser, create_user
 
+try:   # async fixtures that work in pytest-asyncio's strict and auto modes alike
+    from pytest_asyncio import fixture as async_fixture
+except ImportError:   # an installed plugin must never break pytest: without pytest-asyncio the fixtures error
+    async_fixture = pytest.fixture
+
 __all__ = ["STANDARD_PLUGINS", "AppHandle", "Client", "DdpClient", "Orbit", "RunningServer", "TestUser",
            "create_user", "start_server"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DdpClient":   # needs `websockets` (orbitchat[test]); imported when first used
+        from apps_sdk.testing.ddp import DdpClient
+        return DdpClient
+    raise AttributeError(name)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +60,7 @@ def orbit_env() -> dict[str, str]:
     return {}
 
 
-@pytest_asyncio.fixture
+@async_fixture
 async def orbit_server(orbit_mongo_url: str, orbit_plugins: tuple, orbit_env: dict,
                        tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningServer]:
     from core.context import random_id
@@ -68,7 +79,7 @@ async def orbit_server(orbit_mongo_url: str, orbit_plugins: tuple, orbit_env: di
         await drop_database(orbit_mongo_url, db_name)
 
 
-@pytest_asyncio.fixture
+@async_fixture
 async def orbit(orbit_server: RunningServer) -> AsyncIterator[Orbit]:
     world = await Orbit.create(orbit_server)
     try:

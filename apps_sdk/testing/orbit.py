@@ -6,14 +6,16 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from apps_sdk import packaging
-from apps_sdk.testing.ddp import DdpClient
 from apps_sdk.testing.server import RunningServer
 from apps_sdk.testing.users import TestUser, create_user
+
+if TYPE_CHECKING:
+    from apps_sdk.testing.ddp import DdpClient
 
 STANDARD_PLUGINS = ("settings", "accounts", "authorization", "presence", "rooms", "messaging", "ddp_streamer",
                     "apps_engine", "uikit_core")
