@@ -26,7 +26,11 @@ def create_app(config: Config | None = None) -> Quart:
     kernel.ddp_gateway = ddp
     app.add_url_rule("/api/<path:path>", "rest", rest.__call__, methods=ALL_METHODS)
     app.add_websocket("/websocket", "ddp", ddp.serve)
-    app.add_websocket("/sockjs/<a>/<b>/websocket", "sockjs", lambda a, b: ddp.serve())
+    async def sockjs_socket(server: str, session: str) -> None:
+        await ddp.serve(sockjs=True)
+
+    app.add_websocket("/sockjs/<server>/<session>/websocket", "sockjs", sockjs_socket)
+    app.add_url_rule("/sockjs/info", "sockjs_info", sockjs_info, methods=["GET"])
 
     @app.before_serving
     async def _start() -> None:
@@ -46,6 +50,16 @@ def create_app(config: Config | None = None) -> Quart:
         return error_response(ApiError("Internal server error", status=500))
 
     return app
+
+
+async def sockjs_info() -> Response:
+    """What SockJS clients ask before opening the socket."""
+    import secrets
+
+    from core import jsonutil
+    body = {"websocket": True, "origins": ["*:*"], "cookie_needed": False, "entropy": secrets.randbits(32)}
+    return Response(jsonutil.dumps(body), content_type="application/json; charset=UTF-8",
+                    headers={"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0"})
 
 
 def kernel_of(app: Quart) -> Kernel:

@@ -35,6 +35,7 @@ class DdpConnection:
         self.id = random_id()
         self.ip = ip
         self.user_agent = user_agent
+        self.sockjs = False   # SockJS framing on this socket (set by the gateway)
         self.user: Mapping[str, Any] | None = None
         self.token_hash: str | None = None
         self.connected = False

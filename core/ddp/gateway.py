@@ -35,6 +35,11 @@ CLOSE_IDLE = 4000
 CLOSE_GRACE = 2.0
 
 
+def sockjs_frame(frame: str) -> str:
+    """SockJS carries DDP messages as a JSON array of JSON strings: `a["{...}"]`."""
+    return "a" + jsonutil.dumps([frame]).decode()
+
+
 @dataclass
 class MethodInvocation:
     """What a DDP method handler gets besides its params."""
@@ -57,12 +62,17 @@ class DdpGateway:
         self.kernel = kernel
         self._sweeper: asyncio.Task | None = None
 
-    async def serve(self) -> None:
+    async def serve(self, sockjs: bool = False) -> None:
+        """One socket. `sockjs`: the SockJS websocket transport (`o` on open, frames as `a[...]`, close as
+        `c[code,"reason"]`), which Meteor-based clients use at `/sockjs/<server>/<session>/websocket`."""
         k = self.kernel
         conn = DdpConnection(k.config.ddp_send_queue, k.client_ip(websocket.headers, websocket.remote_addr),
                              websocket.headers.get("User-Agent"))
+        conn.sockjs = sockjs
         ws = websocket._get_current_object()
         await ws.accept()
+        if sockjs:
+            await ws.send("o")
         k.ddp.connections[conn.id] = conn
         self._ensure_sweeper()
         sender = asyncio.create_task(self._sender(ws, conn))
@@ -88,6 +98,8 @@ class DdpGateway:
             await self._cleanup(conn)
         if conn.closing is not None:
             # Last, after cleanup: a client that reads nothing may hold this up, but none of our state.
+            if sockjs:
+                await ws.send(f'c[{conn.closing},"Connection closed"]')
             await ws.close(conn.closing)
 
     async def _receive(self, ws: Any, conn: DdpConnection) -> None:
@@ -275,7 +287,7 @@ class DdpGateway:
             frame = await conn.next_frame()
             if frame is None:   # `close` was called; `serve` sends the close frame after cleanup
                 return
-            await ws.send(frame)
+            await ws.send(sockjs_frame(frame) if conn.sockjs else frame)
 
     def _ensure_sweeper(self) -> None:
         if self._sweeper is None or self._sweeper.done():
