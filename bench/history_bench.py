@@ -9,7 +9,9 @@ keeps them). At each size it measures, with a warm server:
 
 1. REST `GET /api/v1/channels.history?roomId=…&count=50` (the real route: auth, access check, window scan);
 2. DDP `loadHistory(rid, null, 50)` over a logged-in websocket;
-3. the unbounded baseline: `find({rid}).sort({ts: -1}).limit(50)` straight through pymongo, the query a
+3. the window query alone, straight through pymongo (what the server's scan sends, without HTTP, auth and
+   access checks);
+4. the unbounded baseline: `find({rid}).sort({ts: -1}).limit(50)` straight through pymongo, the query a
    naive implementation would send; the embedded engine reads the whole room before applying the limit.
 
 Medians and 95th percentiles in milliseconds, plus how many documents the window scan read per page.
@@ -160,16 +162,23 @@ async def measure(kernel: Any, http: httpx.AsyncClient, ddp: Ddp, headers: dict,
         docs = await coll.find({"rid": rid}).sort("ts", -1).limit(PAGE).to_list(None)
         assert len(docs) == PAGE and docs[0]["msg"] == newest
 
+    async def window() -> None:
+        since = START + GAP * (size - 1 - int(PAGE * 1.5))
+        docs = await coll.find({"rid": rid, "ts": {"$gte": since}}).sort("ts", -1).limit(PAGE).to_list(None)
+        assert len(docs) == PAGE and docs[0]["msg"] == newest
+
     await rest()
     await load_history()   # warm both paths
     windows, read = scanner.windows, scanner.read
     rest_ms = await timed(rest, reps)
     per_page = ((scanner.windows - windows) / reps, (scanner.read - read) / reps)
     ddp_ms = await timed(load_history, reps)
+    window_ms = await timed(window, reps)
     base_ms = await timed(unbounded, baseline_reps)
     print(f"\n{size:,} messages in the room", flush=True)
     print(f"  REST channels.history (count=50)   {summary(rest_ms)}")
     print(f"  DDP  loadHistory (limit 50)        {summary(ddp_ms)}")
+    print(f"  the same ts window, straight query {summary(window_ms)}")
     print(f"  unbounded find().sort().limit(50)  {summary(base_ms)}")
     print(f"  window scan per page: {per_page[0]:.1f} queries, {per_page[1]:.0f} documents read; "
           f"unbounded / REST median = {statistics.median(base_ms) / statistics.median(rest_ms):.0f}x", flush=True)

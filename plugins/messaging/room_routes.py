@@ -43,9 +43,10 @@ def routes(svc: MessagingService) -> list[Route]:
                                   f'The required "roomId" or "roomName" param provided does not match any {noun}')
             if room is None or room.get("t") != kind:
                 raise missing
-            if kind == "p" and await svc.get_subscription(room["_id"], req.user["_id"], {"_id": 1}) is None:
-                raise missing
-            if not await svc.can_access(req.user["_id"], room["_id"]):
+            if kind == "p":   # a private group is read by its members: the subscription is the access check
+                if await svc.get_subscription(room["_id"], req.user["_id"], {"_id": 1}) is None:
+                    raise missing
+            elif not await svc.can_access(req.user["_id"], room["_id"]):
                 raise forbidden()
             return room
 
