@@ -15,6 +15,11 @@ Handler = Callable[[str, Any], Awaitable[Any]]
 Notify = Callable[[str, Any], None]
 
 
+def _expire(fut: asyncio.Future) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError())
+
+
 class Peer:
     def __init__(self, reader: asyncio.StreamReader, writer: Any, handler: Handler | None = None,
                  on_notify: Notify | None = None, id_prefix: str = "") -> None:
@@ -35,13 +40,19 @@ class Peer:
 
     async def request(self, method: str, params: Any = None, timeout: float | None = None) -> Any:
         mid = f"{self._prefix}{next(self._ids)}" if self._prefix else next(self._ids)
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
         self._pending[mid] = fut
+        # A timer on the answer itself rather than asyncio.wait_for: this is on every hook call, and wait_for
+        # costs a second future, a callback and an extra turn of the loop.
+        expiry = loop.call_later(timeout, _expire, fut) if timeout is not None else None
         try:
             self._send(protocol.request(mid, method, params))
-            return await asyncio.wait_for(fut, timeout)
+            return await fut
         finally:
             self._pending.pop(mid, None)
+            if expiry is not None:
+                expiry.cancel()
 
     def notify(self, method: str, params: Any = None) -> None:
         self._send(protocol.notification(method, params))
