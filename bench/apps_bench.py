@@ -1,6 +1,6 @@
 """Apps: what sandboxed apps add to sending a message, and how long an install takes, in one run.
 
-    .venv/bin/python bench/apps_bench.py [--messages 300] [--rounds 3] [--apps 5] [--hook-calls 3000]
+    .venv/bin/python bench/apps_bench.py [--messages 100] [--rounds 10] [--apps 5] [--hook-calls 3000] [--hooks-only]
 
 1. REST end to end. One OrbitChat server (settings, accounts, authorization, rooms, messaging, apps_engine;
    embedded database in a temp dir) runs in its own process (this file re-invoked with `--serve`). Five apps
@@ -8,7 +8,9 @@
    are installed through `POST /api/apps`; the time from upload to the answer (the app enabled) is recorded.
    Then `chat.sendMessage` latency is sampled sequentially with 0, 1 and 5 apps enabled (switched with
    `POST /api/apps/:id/status`), phases interleaved over rounds (0,1,5 then 5,1,0, ...) and samples pooled, so
-   drift on a shared machine hits every phase alike. Added latency = p50(k apps) - p50(0 apps).
+   drift on a shared machine hits every phase alike (short rounds matter: with 3 long rounds the added p50 swung
+   by tens of ms with other work on the machine). Added latency = p50(k apps) - p50(0 apps). CPU per message is
+   read from /proc for the server, its app processes and the embedded database.
 2. The hook call alone, in this process: `HookRunner.first_deny("pre_message_sent_prevent")` over a plugin
    manager holding 0, 1 or 5 app proxies (each a confined app process), the RPC without HTTP or database; the
    apps asked one after the other, and through the engine's prevent fan-out (all asked at once, first refusal
@@ -330,8 +332,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
-    parser.add_argument("--messages", type=int, default=300, help="sends per level per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--messages", type=int, default=100, help="sends per level per round")
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--apps", type=int, default=5)
     parser.add_argument("--hook-calls", type=int, default=3000)
     parser.add_argument("--hooks-only", action="store_true", help="skip the REST part")
