@@ -117,7 +117,8 @@ async def test_scheduler_one_off_and_recurring(toolbox):
     ticks = w.srv.kernel.db["rocketchat_apps_persistence"]
     once = await ok(w, "scheduler.schedule_once", "tick", 0, {"note": "once"})
     await w.wait_for(lambda: ticks.find_one({"data.job": once}), what="one-off job")
-    assert await w.srv.kernel.db["rocketchat_apps_scheduler"].find_one({"_id": once}) is None
+    jobs = w.srv.kernel.db["rocketchat_apps_scheduler"]
+    await w.wait_for(lambda: _gone(jobs.find_one({"_id": once})), what="one-off job removed after its run")
     later = await ok(w, "scheduler.schedule_once", "tick", "in 1 hour")
     job = await ok(w, "scheduler.schedule_recurring", "tick", 1, {"note": "again"})
     await w.wait_for(lambda: ticks.count_documents({"data.job": job}), what="first run")
@@ -134,6 +135,10 @@ async def test_scheduler_one_off_and_recurring(toolbox):
     assert await w.srv.kernel.db["rocketchat_apps_scheduler"].count_documents({}) == 0
     assert "no processor" in await refused(w, "scheduler.schedule_once", "nope", 0)
     assert "at least" in await refused(w, "scheduler.schedule_recurring", "tick", 0)
+
+
+async def _gone(found) -> bool:
+    return (await found) is None
 
 
 async def _at_least(count, n: int) -> bool:

@@ -34,6 +34,7 @@ async def test_hang_times_out_within_the_deadline_and_the_app_restarts(world):
     assert sent.status_code == 200 and sent.json()["message"]["msg"] == "spin-now forever"
     assert elapsed < 1.0 + 1.5, elapsed    # Apps_Call_Timeout_Ms=1000 in these tests, plus the send itself
     await _restarted(world, "crasher", 1)
+    assert len(sandbox.failures) == 1     # one hang, one restart
     assert (await world.alice.send(world.rid, "crasher-refuse")).status_code == 400
     logs = world.srv.kernel.db["rocketchat_apps_logs"]
     await world.wait_for(lambda: logs.find_one({"appId": "crasher", "method": "hook:pre_message_sent_prevent"}),
