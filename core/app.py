@@ -1,14 +1,14 @@
 """`create_app(config)`: a Quart app around a fresh kernel (no module-level state)."""
 from __future__ import annotations
 
-from quart import Quart, Response
+from quart import Quart, Response, request
 from werkzeug.exceptions import HTTPException
 
 from core.config import Config
 from core.ddp.gateway import DdpGateway
 from core.errors import ApiError
 from core.kernel import Kernel
-from core.rest.dispatch import RestDispatcher, error_response, http_error
+from core.rest.dispatch import RestDispatcher, error_response, http_error, limit_body
 
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
@@ -17,7 +17,7 @@ def create_app(config: Config | None = None) -> Quart:
     config = config or Config.from_env()
     kernel = Kernel(config)
     app = Quart("orbitchat")
-    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.config["MAX_CONTENT_LENGTH"] = None   # per request: the REST dispatcher applies each route's limit
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.extensions["orbitchat"] = kernel
 
@@ -31,6 +31,11 @@ def create_app(config: Config | None = None) -> Quart:
 
     app.add_websocket("/sockjs/<server>/<session>/websocket", "sockjs", sockjs_socket)
     app.add_url_rule("/sockjs/info", "sockjs_info", sockjs_info, methods=["GET"])
+
+    @app.before_request
+    async def _bound_body() -> None:
+        if not request.path.startswith("/api/"):
+            limit_body(config.max_body_bytes)
 
     @app.before_serving
     async def _start() -> None:

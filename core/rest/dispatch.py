@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from quart import Response, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from core import jsonutil
 from core.context import Context
@@ -40,6 +40,21 @@ def http_error(exc: HTTPException) -> ApiError:
     return ApiError(messages.get(code, "Internal server error" if code >= 500 else "Bad request"), status=code)
 
 
+def route_limit(route: Route | None, default: int) -> int:
+    if route is None or route.max_body is None:
+        return default
+    return route.max_body() if callable(route.max_body) else route.max_body
+
+
+def limit_body(limit: int) -> None:
+    """Bound this request's body. The app sets no global limit (routes may raise theirs), so every request
+    gets one here, first thing: Quart's Body then refuses data past it as it arrives."""
+    body = request.body
+    body._max_content_length = limit          # Quart has no public setter on the Body itself
+    if (request.content_length or 0) > limit or len(body._data) > limit:
+        raise RequestEntityTooLarge()
+
+
 class RestDispatcher:
     def __init__(self, kernel: "Kernel") -> None:
         self.kernel = kernel
@@ -47,6 +62,10 @@ class RestDispatcher:
     async def __call__(self, path: str) -> Response:
         full_path = "/api/" + path
         route, params, known = self.kernel.routes.match(request.method, full_path)
+        try:
+            limit_body(route_limit(route, self.kernel.config.max_body_bytes))
+        except HTTPException as exc:
+            return error_response(http_error(exc))
         if route is None:
             if known:
                 return error_response(ApiError("Method not allowed", status=405))

@@ -42,6 +42,8 @@ class Route:
     filter_fields: tuple[str, ...] = ()
     sort_fields: tuple[str, ...] | None = None
     rate_limit: tuple[int, int] | str | None = DEFAULT_LIMIT
+    # Body limit in bytes (or a callable giving it, for limits kept as settings); None: the kernel's default.
+    max_body: int | Callable[[], int] | None = None
     multipart: bool = False  # body is multipart/form-data: form fields validated by `body`, files passed on
     #                          (a JSON body is accepted too and validated by the same `body` schema)
     raw_body: bool = False   # the handler gets the undecoded body in `req.raw_body` (app endpoints: opaque data)

@@ -46,9 +46,11 @@ class AppsRoutes:
         return [
             Route("GET", p, self.list),
             Route("GET", f"{p}/installed", self.list),
-            Route("POST", p, self.install, permission=MANAGE, multipart=True, body=INSTALL_BODY),
+            Route("POST", p, self.install, permission=MANAGE, multipart=True, body=INSTALL_BODY,
+                  max_body=self._upload_limit),
             Route("GET", f"{p}/:id", self.get, permission=MANAGE),
-            Route("POST", f"{p}/:id", self.update, permission=MANAGE, multipart=True, body=INSTALL_BODY),
+            Route("POST", f"{p}/:id", self.update, permission=MANAGE, multipart=True, body=INSTALL_BODY,
+                  max_body=self._upload_limit),
             Route("DELETE", f"{p}/:id", self.uninstall, permission=MANAGE),
             Route("GET", f"{p}/:id/status", self.status, permission=MANAGE),
             Route("POST", f"{p}/:id/status", self.set_status, permission=MANAGE, body=STATUS_BODY),
@@ -60,6 +62,10 @@ class AppsRoutes:
             Route("GET", f"{p}/:id/apis", self.apis, permission=MANAGE),
             Route("GET", f"{p}/:id/icon", self.icon, auth=False, rate_limit=None),
         ]
+
+    def _upload_limit(self) -> int:
+        """The package size setting plus room for the multipart envelope: larger uploads are a 413."""
+        return self.engine.conf.package_limits.max_compressed + 1024 * 1024
 
     async def _record(self, app_id: str) -> dict[str, Any]:
         record = await self.engine.store.get(app_id)

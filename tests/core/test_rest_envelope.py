@@ -299,3 +299,27 @@ async def test_no_error_body_leaks_internals(env_server):
         assert r.headers["content-type"].startswith("application/json")
         assert r.json()["success"] is False
         assert_no_traceback(r)
+
+
+async def test_route_may_raise_its_own_body_limit(server_factory):
+    from core import hookimpl
+    from core.rest import Route
+
+    class Upload:
+        name = "upload_limit"
+
+        @hookimpl
+        def register_routes(self):
+            async def echo(req):
+                return {"size": len(req.body.get("blob", ""))}
+            schema = {"type": "object", "properties": {"blob": {"type": "string"}}}
+            return [Route("POST", "big.upload", echo, auth=False, body=schema, max_body=lambda: 4096),
+                    Route("POST", "small.upload", echo, auth=False, body=schema)]
+
+    srv = await server_factory(plugins=(Upload,), max_body_bytes=1024)
+    r = await srv.http.post("/api/v1/big.upload", json={"blob": "x" * 3000})
+    assert r.status_code == 200 and r.json()["size"] == 3000
+    r = await srv.http.post("/api/v1/big.upload", json={"blob": "x" * 5000})
+    assert r.status_code == 413 and r.json()["success"] is False
+    r = await srv.http.post("/api/v1/small.upload", json={"blob": "x" * 3000})
+    assert r.status_code == 413
