@@ -5,6 +5,7 @@ import sys
 from typing import Any
 
 from core import hookimpl
+from core.context import Context
 from plugins.accounts.login import LoginFlow
 from plugins.accounts.methods import AuthMethods
 from plugins.accounts.models import User
@@ -49,6 +50,17 @@ class Plugin:
     async def provide_user_by_token(self, user_id: str, hashed_token: str) -> dict | None:
         return await self.service.user_by_token(user_id, hashed_token)
 
+    async def _create_user(self, data: dict, user_id: str | None = None) -> dict:
+        """For services that own a user (an app's bot): no password, no creation hooks."""
+        return await self.users.create(data, Context.internal(), user_id=user_id, check_hooks=False)
+
+    async def _delete_user(self, user_id: str) -> bool:
+        user = await self.service.raw(user_id)
+        if user is None:
+            return False
+        await self.users.delete(user)
+        return True
+
     @hookimpl
     async def orbitchat_startup(self, api: Any) -> None:
         await self.service.start(api)
@@ -56,5 +68,7 @@ class Plugin:
         await api.broker.register("accounts.get_user", svc.get_user)
         await api.broker.register("accounts.get_user_by_username", svc.find_by_username)
         await api.broker.register("accounts.get_users", svc.get_users)
+        await api.broker.register("accounts.create_user", self._create_user)
+        await api.broker.register("accounts.delete_user", self._delete_user)
         await self.users.ensure_rocket_cat()
         await self.users.ensure_admin(api.env, sys.stdout)

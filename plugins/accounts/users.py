@@ -79,7 +79,7 @@ class UserStore:
             "status": "offline", "statusConnection": "offline", "statusDefault": "online", "utcOffset": 0,
             "requirePasswordChange": bool(data.get("requirePasswordChange")), "settings": {},
         }
-        for key in ("nickname", "bio", "statusText", "customFields"):
+        for key in ("nickname", "bio", "statusText", "customFields", "appId"):
             if data.get(key) is not None:
                 doc[key] = data[key]
         if username is None:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from pymongo.errors import DuplicateKeyError
 
 from apps_sdk import manifest as manifest_mod
-from core.context import random_id
 from core.errors import ApiError, NotFound
 from plugins.apps_engine import package as pkg
 from plugins.apps_engine.netguard import Blocked
@@ -243,7 +242,8 @@ class Lifecycle:
             await e.store.purge(app_id)
             await e.store.delete_package(record["packageFileId"])
             await e.store.delete(app_id)
-            await e.api.db["users"].delete_one({"_id": record.get("appUserId"), "appId": app_id})
+            if record.get("appUserId"):
+                await e.api.broker.call("accounts.delete_user", record["appUserId"])
             e.records.pop(app_id, None)
             e.forget_bot(app_id)
             e.files.remove_app(app_id)
@@ -259,14 +259,11 @@ class Lifecycle:
             if found.get("appId") == manifest["id"]:
                 return found
             raise ApiError(f"The username {username} is already taken", "app_user_error")
-        ts = now()
-        doc = {"_id": random_id(), "username": username, "name": manifest["name"], "type": "app", "roles": ["app"],
-               "appId": manifest["id"], "active": True, "status": "online", "statusConnection": "online",
-               "statusDefault": "online", "utcOffset": 0, "emails": [], "settings": {}, "createdAt": ts,
-               "_updatedAt": ts}
         try:
-            await users.insert_one(doc)
-        except DuplicateKeyError:
+            doc = await self.e.api.broker.call("accounts.create_user", {
+                "username": username, "name": manifest["name"], "type": "app", "roles": ["app"],
+                "appId": manifest["id"], "active": True})
+        except ApiError:
             raise ApiError(f"The username {username} is already taken", "app_user_error") from None
         return doc
 
