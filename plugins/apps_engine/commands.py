@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.errors import ApiError, Forbidden, MeteorError
+from core.ddp import DdpMethod, MethodInvocation
 from core.rest import RestRequest, Route
 
 log = logging.getLogger("orbitchat.apps_engine")
@@ -168,23 +169,38 @@ class CommandRoutes:
     async def get(self, req: RestRequest) -> dict:
         return {"command": self._find(req.query["command"]).view()}
 
-    async def _context(self, req: RestRequest, source: dict) -> tuple[Command, dict[str, Any]]:
+    async def _context(self, user: Any, source: dict) -> tuple[Command, dict[str, Any]]:
         cmd = self._find(source["command"])
-        room = await self.room_for(req.user, source["roomId"])
-        if cmd.permission and not await self.has_permission(req.user, cmd.permission, room["_id"]):
+        room = await self.room_for(user, source["roomId"])
+        if cmd.permission and not await self.has_permission(user, cmd.permission, room["_id"]):
             raise Forbidden()
         params = source.get("params") or ""
-        sender = {k: req.user.get(k) for k in ("_id", "username", "name", "roles", "type")}
+        sender = {k: user.get(k) for k in ("_id", "username", "name", "roles", "type")}
         return cmd, {"sender": sender, "room": room, "args": params.split(), "params": params,
                      "threadId": source.get("tmid"), "triggerId": source.get("triggerId")}
 
+    def methods(self) -> list[DdpMethod]:
+        """DDP `slashCommand`: what Rocket.Chat clients call when a composed message starts with `/`."""
+        call = {"type": "object", "required": ["cmd", "msg"], "properties": {
+            "cmd": _CMD, "params": _STR, "triggerId": _ID,
+            "msg": {"type": "object", "required": ["rid"], "properties": {"rid": _ID, "tmid": _ID, "_id": _ID,
+                                                                           "msg": {"type": "string"}}}}}
+        return [DdpMethod("slashCommand", self._ddp_run, rate_limit=(10, 1000),
+                          params={"type": "array", "prefixItems": [call], "minItems": 1, "maxItems": 1})]
+
+    async def _ddp_run(self, inv: MethodInvocation, call: dict) -> Any:
+        source = {"command": call["cmd"], "params": call.get("params") or "", "roomId": call["msg"]["rid"],
+                  "tmid": call["msg"].get("tmid"), "triggerId": call.get("triggerId")}
+        cmd, context = await self._context(inv.ctx.user, source)
+        return await _guard(cmd.provider.execute(cmd.command, context))
+
     async def run(self, req: RestRequest) -> dict:
-        cmd, context = await self._context(req, req.body)
+        cmd, context = await self._context(req.user, req.body)
         result = await _guard(cmd.provider.execute(cmd.command, context))
         return {"result": result} if result is not None else {}
 
     async def preview(self, req: RestRequest) -> dict:
-        cmd, context = await self._context(req, req.query)
+        cmd, context = await self._context(req.user, req.query)
         if not cmd.provides_preview:
             raise ApiError("The command does not provide previews")
         preview = await _guard(cmd.provider.preview(cmd.command, context))
@@ -193,7 +209,7 @@ class CommandRoutes:
         return {"preview": preview if isinstance(preview, dict) else {"i18nTitle": cmd.command, "items": []}}
 
     async def preview_run(self, req: RestRequest) -> dict:
-        cmd, context = await self._context(req, req.body)
+        cmd, context = await self._context(req.user, req.body)
         if not cmd.provides_preview:
             raise ApiError("The command does not provide previews")
         await _guard(cmd.provider.preview_item(cmd.command, context, req.body["previewItem"]))

@@ -24,6 +24,7 @@ class Plugin:
     def __init__(self) -> None:
         self.engine = AppsEngine()
         self.lifecycle = Lifecycle(self.engine)
+        self.commands = CommandRoutes(self.engine.commands, self._room_for, self._has_permission)
 
     @hookimpl
     def register_settings(self) -> list[dict]:
@@ -35,9 +36,12 @@ class Plugin:
 
     @hookimpl
     def register_routes(self) -> list:
-        commands = CommandRoutes(self.engine.commands, self._room_for, self._has_permission)
         return (AppsRoutes(self.engine, self.lifecycle).routes() + EndpointRoutes(self.engine).routes()
-                + commands.routes())
+                + self.commands.routes())
+
+    @hookimpl
+    def register_ddp_methods(self) -> list:
+        return self.commands.methods()
 
     @hookimpl(trylast=True)
     async def orbitchat_startup(self, api: Any) -> None:

@@ -73,3 +73,18 @@ async def test_core_plugin_commands_share_the_registry(server_factory, tmp_path)
     await world.admin.installed(build_zip("wordfilter"))
     listed = {c["command"]: c for c in (await world.alice.ok("GET", "commands.list"))["commands"]}
     assert "appId" not in listed["filterstats"]
+
+
+async def test_slash_command_over_ddp(server_factory, tmp_path):
+    """Clients send `/shrug oh well` as the DDP method slashCommand, not as a message."""
+    plugin = CorePluginCommands()
+    world = await make_world(server_factory, tmp_path, extra_plugins=(plugin,))
+    ddp = await world.srv.ddp()
+    assert "result" in await ddp.login(world.alice.user.token)
+    reply = await ddp.call("slashCommand", {"cmd": "shrug", "params": "oh well", "msg": {"rid": world.rid}})
+    assert "error" not in reply, reply
+    assert plugin.ran[0]["args"] == ["oh", "well"] and plugin.ran[0]["room"]["_id"] == world.rid
+    reply = await ddp.call("slashCommand", {"cmd": "nope", "msg": {"rid": world.rid}})
+    assert "error" in reply
+    reply = await ddp.call("slashCommand", {"cmd": {"$ne": None}, "msg": {"rid": world.rid}})
+    assert reply["error"]["error"] == "error-invalid-params"
