@@ -26,11 +26,14 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 # -- child side -----------------------------------------------------------------------------------------
 def die_with_parent() -> None:
-    """preexec_fn: SIGTERM this child if the benchmark process dies for any reason."""
+    """preexec_fn: SIGTERM this child if the benchmark process dies for any reason; its own process group,
+    so a Ctrl-C reaches only the benchmark, which stops its children in order (servers before the services
+    they use)."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+    os.setpgrp()
 
 
 def announce(port: int) -> None:
@@ -95,60 +98,77 @@ class Server:
         return rss_bytes(self.proc.pid)
 
 
-_children: list[subprocess.Popen] = []
+_children: list[tuple[subprocess.Popen, bool]] = []   # (process, stop it after the others)
 
 
-def spawn(script: str | Path, name: str, extra: list[str], log_dir: Path, timeout: float = 60.0) -> Server:
-    """Start `script --serve <kind> --port 0 <extra>` (kind: `name` up to a first `-`) and wait for its
-    `READY <port>` line; its stderr goes to `<log_dir>/<name>.log`."""
+def launch(script: str | Path, name: str, extra: list[str], log_dir: Path) -> subprocess.Popen:
+    """Start `script --serve <kind> --port 0 <extra>` (kind: `name` up to a first `-`), its stderr going to
+    `<log_dir>/<name>.log`; `ready` then waits for it. Several servers can start side by side."""
     kind = name.split("-", 1)[0]
     cmd = [sys.executable, str(Path(script).resolve()), "--serve", kind, "--port", "0", *extra]
-    with open(log_dir / f"{name}.log", "wb") as log:   # preexec_fn is safe: no threads run here
+    # Append mode: the child and `ready` (copying start-up lines) both write to the log.
+    with open(log_dir / f"{name}.log", "ab") as log:   # preexec_fn is safe: no threads run here
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
                                 preexec_fn=die_with_parent, close_fds=True)  # noqa: PLW1509
-    _children.append(proc)
+    _children.append((proc, False))
+    return proc
+
+
+def ready(name: str, proc: subprocess.Popen, log_dir: Path, timeout: float = 60.0) -> Server:
     return _wait_ready(name, proc, log_dir, timeout)
 
 
+def spawn(script: str | Path, name: str, extra: list[str], log_dir: Path, timeout: float = 60.0) -> Server:
+    """`launch` and wait until the server listens."""
+    return _wait_ready(name, launch(script, name, extra, log_dir), log_dir, timeout)
+
+
 def _wait_ready(name: str, proc: subprocess.Popen, log_dir: Path, timeout: float) -> Server:
+    """Read the child's stdout until its `READY <port>` line (earlier lines, e.g. start-up notices from
+    plugins, are copied to its log)."""
     deadline = time.monotonic() + timeout
-    line = b""
-    while not line.endswith(b"\n"):
+    data = b""
+    while True:
+        lines = data.split(b"\n")
+        ready = [ln for ln in lines[:-1] if ln.startswith(b"READY ")]
+        if ready:
+            break
         if proc.poll() is not None:
             raise RuntimeError(f"{name} server exited with code {proc.returncode} during start-up:\n"
                                + tail(log_dir / f"{name}.log"))
         if time.monotonic() > deadline:
             raise RuntimeError(f"{name} server did not start within {timeout:.0f}s")
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            chunk = os.read(proc.stdout.fileno(), 256)
-            if not chunk:
-                continue
-            line += chunk
-    word, port = line.decode().split()[:2]
-    if word != "READY":
-        raise RuntimeError(f"{name} server said {line!r}")
+        readable, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if readable:
+            data += os.read(proc.stdout.fileno(), 4096)
     proc.stdout.close()
-    return Server(name, proc, int(port))
+    others = [ln for ln in lines if ln and not ln.startswith(b"READY ")]
+    if others:
+        with open(log_dir / f"{name}.log", "ab") as log:
+            log.write(b"\n".join(others) + b"\n")
+    return Server(name, proc, int(ready[0].split()[1]))
 
 
-def track(proc: subprocess.Popen) -> subprocess.Popen:
-    """Have `stop_children` stop a child started some other way."""
-    _children.append(proc)
+def track(proc: subprocess.Popen, last: bool = False) -> subprocess.Popen:
+    """Have `stop_children` stop a child started some other way; `last`: after every other child (a
+    service the servers use, such as a message broker)."""
+    _children.append((proc, last))
     return proc
 
 
 def stop_children() -> None:
-    """SIGTERM every child, newest first, then wait (SIGKILL after 10 s)."""
-    for proc in reversed(_children):
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in reversed(_children):
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """SIGTERM the servers and wait for them (SIGKILL after 10 s), then the same for `last` children."""
+    for wave in (False, True):
+        procs = [p for p, last in reversed(_children) if last == wave]
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
     _children.clear()
 
 
@@ -159,19 +179,30 @@ def tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
-def log_summary(log_dir: Path) -> list[str]:
-    """One line per server that wrote to stderr: how much, and the distinct first lines of its records."""
+def log_sizes(log_dir: Path) -> dict[str, int]:
+    """Bytes in each server log now (see `log_summary`)."""
+    return {p.stem: p.stat().st_size for p in log_dir.glob("*.log")}
+
+
+def log_summary(log_dir: Path, upto: dict[str, int] | None = None) -> list[str]:
+    """One line per server that wrote to stderr: how much, and the distinct first lines of its records.
+    With `upto` (from `log_sizes`), only what was written before that point is summarised, and what came
+    after (shutdown with clients still connected) is counted separately."""
     out = []
     for path in sorted(log_dir.glob("*.log")):
-        text = path.read_text(errors="replace").splitlines()
+        raw = path.read_bytes()
+        cut = len(raw) if upto is None else upto.get(path.stem, len(raw))
+        text = raw[:cut].decode(errors="replace").splitlines()
+        later = raw[cut:].decode(errors="replace").splitlines()
         heads = [ln for ln in text if ln.startswith(("CRITICAL", "ERROR", "WARNING", "Traceback"))]
-        if not text:
+        if not text and not later:
             continue
         distinct: dict[str, int] = {}
         for ln in heads:
             distinct[ln[:100]] = distinct.get(ln[:100], 0) + 1
         detail = "; ".join(f"{n}x {h!r}" for h, n in list(distinct.items())[:3])
-        out.append(f"{path.stem} server stderr: {len(text)} lines ({detail})")
+        after = f"; {len(later)} more lines once the clients left (shutdown)" if later else ""
+        out.append(f"{path.stem} server stderr: {len(text)} lines ({detail}){after}")
     return out
 
 

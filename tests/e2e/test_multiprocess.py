@@ -46,7 +46,7 @@ class Proc:
         data = (await self.ok("POST", "login", json={"user": username, "password": password}))["data"]
         return {"X-User-Id": data["userId"], "X-Auth-Token": data["authToken"]}
 
-    async def ddp(self, user: "User") -> DdpClient:
+    async def ddp(self, user: User) -> DdpClient:
         client = DdpClient(self.ws_url)
         await client.open()
         reply = await client.login(user.auth["X-Auth-Token"])
