@@ -2,67 +2,15 @@
 tokens, a REST helper speaking as one of them, and a recorder of broker events."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.users import TestUser, create_user
+from tests.callers import Caller
+from tests.users import create_user
 
 PLUGINS = ("settings", "accounts", "authorization", "rooms", "messaging")
 ENV = {"ORBITCHAT_BCRYPT_ROUNDS": "4"}
-
-
-@dataclass
-class Caller:
-    """REST and DDP as one user: `await alice.ok("POST", "chat.postMessage", roomId=rid, text="hi")`."""
-
-    srv: Any
-    user: TestUser
-
-    @property
-    def id(self) -> str:
-        return self.user.id
-
-    @property
-    def username(self) -> str:
-        return self.user.username
-
-    async def get(self, path: str, **params: Any) -> Any:
-        return await self.srv.http.get(f"/api/v1/{path}", params=params, headers=self.user.headers)
-
-    async def post(self, path: str, body: Any = None, **fields: Any) -> Any:
-        return await self.srv.http.post(f"/api/v1/{path}", json=body if body is not None else fields,
-                                        headers=self.user.headers)
-
-    async def ok(self, method: str, path: str, body: Any = None, **kw: Any) -> dict:
-        r = await (self.get(path, **kw) if method == "GET" else self.post(path, body, **kw))
-        assert r.status_code == 200, (path, r.status_code, r.text)
-        data = r.json()
-        assert data["success"] is True
-        return data
-
-    async def fails(self, method: str, path: str, body: Any = None, status: int = 400, **kw: Any) -> dict:
-        r = await (self.get(path, **kw) if method == "GET" else self.post(path, body, **kw))
-        assert r.status_code == status, (path, r.status_code, r.text)
-        data = r.json()
-        assert data["success"] is False
-        return data
-
-    async def send(self, rid: str, text: str, **extra: Any) -> dict:
-        return (await self.ok("POST", "chat.sendMessage", {"message": {"rid": rid, "msg": text, **extra}}))["message"]
-
-    async def channel(self, name: str, members: tuple[str, ...] = (), **extra: Any) -> dict:
-        return (await self.ok("POST", "channels.create", name=name, members=list(members), **extra))["channel"]
-
-    async def group(self, name: str, members: tuple[str, ...] = (), **extra: Any) -> dict:
-        return (await self.ok("POST", "groups.create", name=name, members=list(members), **extra))["group"]
-
-    async def ddp(self) -> Any:
-        client = await self.srv.ddp()
-        reply = await client.login(self.user.token)
-        assert "result" in reply, reply
-        return client
 
 
 async def make_server(server_factory: Any, *extra_plugins: Any, env: dict | None = None) -> Any:

@@ -2,51 +2,14 @@
 speaks as one of them, and `settle` for the background work (hooks, subscription announcements)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.users import TestUser, create_user
+from tests.callers import Caller
+from tests.users import create_user
 
 PLUGINS = ("settings", "accounts", "authorization", "rooms", "messaging", "teams")
-
-
-@dataclass
-class Caller:
-    """REST calls as one user: `await alice.post("teams.create", name="x", type=0)` -> httpx response."""
-
-    srv: Any
-    user: TestUser
-
-    @property
-    def id(self) -> str:
-        return self.user.id
-
-    @property
-    def username(self) -> str:
-        return self.user.username
-
-    async def get(self, path: str, **params: Any) -> Any:
-        return await self.srv.http.get(f"/api/v1/{path}", params=params, headers=self.user.headers)
-
-    async def post(self, path: str, body: Any = None, **fields: Any) -> Any:
-        return await self.srv.http.post(f"/api/v1/{path}", json=body if body is not None else fields,
-                                        headers=self.user.headers)
-
-    async def ok(self, method: str, path: str, **kw: Any) -> dict:
-        r = await (self.get(path, **kw) if method == "GET" else self.post(path, **kw))
-        assert r.status_code == 200, (path, r.status_code, r.text)
-        body = r.json()
-        assert body["success"] is True
-        return body
-
-    async def fails(self, method: str, path: str, status: int = 400, **kw: Any) -> dict:
-        r = await (self.get(path, **kw) if method == "GET" else self.post(path, **kw))
-        assert r.status_code == status, (path, r.status_code, r.text)
-        body = r.json()
-        assert body["success"] is False
-        return body
 
 
 @pytest.fixture

@@ -1,0 +1,69 @@
+"""`Caller`: REST and DDP as one test user, shared by the service test suites."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tests.users import TestUser
+
+
+@dataclass
+class Caller:
+    """`await alice.ok("POST", "channels.create", name="x")`, `await bob.fails("GET", "x.info", 403, id=...)`."""
+
+    srv: Any
+    user: TestUser
+
+    @property
+    def id(self) -> str:
+        return self.user.id
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    async def get(self, path: str, **params: Any) -> Any:
+        return await self.srv.http.get(f"/api/v1/{path}", params=params, headers=self.user.headers)
+
+    async def post(self, path: str, body: Any = None, **fields: Any) -> Any:
+        return await self.srv.http.post(f"/api/v1/{path}", json=body if body is not None else fields,
+                                        headers=self.user.headers)
+
+    async def _call(self, method: str, path: str, body: Any, kw: dict) -> Any:
+        return await (self.get(path, **kw) if method == "GET" else self.post(path, body, **kw))
+
+    async def ok(self, method: str, path: str, body: Any = None, **kw: Any) -> dict:
+        r = await self._call(method, path, body, kw)
+        assert r.status_code == 200, (path, r.status_code, r.text)
+        data = r.json()
+        assert data["success"] is True
+        return data
+
+    async def fails(self, method: str, path: str, body_or_status: Any = None, status: int = 400,
+                    **kw: Any) -> dict:
+        """The third argument is the expected status when an int, else the JSON body."""
+        body = None
+        if isinstance(body_or_status, int):
+            status = body_or_status
+        else:
+            body = body_or_status
+        r = await self._call(method, path, body, kw)
+        assert r.status_code == status, (path, r.status_code, r.text)
+        data = r.json()
+        assert data["success"] is False
+        return data
+
+    async def ddp(self) -> Any:
+        client = await self.srv.ddp()
+        reply = await client.login(self.user.token)
+        assert "result" in reply, reply
+        return client
+
+    async def send(self, rid: str, text: str, **extra: Any) -> dict:
+        return (await self.ok("POST", "chat.sendMessage", {"message": {"rid": rid, "msg": text, **extra}}))["message"]
+
+    async def channel(self, name: str, members: tuple[str, ...] = (), **extra: Any) -> dict:
+        return (await self.ok("POST", "channels.create", name=name, members=list(members), **extra))["channel"]
+
+    async def group(self, name: str, members: tuple[str, ...] = (), **extra: Any) -> dict:
+        return (await self.ok("POST", "groups.create", name=name, members=list(members), **extra))["group"]
