@@ -1,7 +1,7 @@
 """End-to-end fan-out: OrbitChat's full stack versus a bare Hypercorn websocket broadcast, in one run.
 
     .venv/bin/python bench/fanout_bench.py [--sizes 10,100,1000] [--rounds 3] [--duration 1.5] [--warmup 0.5]
-                                           [--send ddp|rest] [--senders 8] [--window 32]
+                                           [--send ddp|rest] [--senders 8] [--window 32] [--in-flight 8000]
                                            [--rate 100] [--rate-size 100] [--mem-conns 1000] [--scale-size 1000]
 
 The headline figure. S authenticated websocket subscribers listen to one room (`stream-room-messages`); a
@@ -32,7 +32,8 @@ Clients are raw asyncio sockets with a hand-rolled websocket handshake: a subscr
 reading frame headers only (the payload is skipped unread), so one Python process can listen to thousands of
 sockets. A few probe subscribers parse every frame and read the send time embedded in the message text
 (`bench <seq> <perf_counter_ns>`): those give the latencies, and the sender keeps at most `--window`
-messages not yet received by every probe, so no socket's queue grows without bound (OrbitChat drops a
+messages (and at most `--in-flight` deliveries) not yet received by every probe, so no socket's queue grows
+without bound (OrbitChat drops a
 client whose queue passes 1,000 frames). Client CPU (this process) is printed next to server CPU so a reader
 can tell who was the limit. After each measurement the run waits for every expected delivery (sent messages
 x S) and reports any that never arrived.
@@ -835,6 +836,11 @@ def _profile_toggle(aud: Audience) -> None:
                 srv.proc.send_signal(signal.SIGUSR1)
 
 
+def window_for(args: argparse.Namespace, size: int) -> int:
+    """Messages in flight for a room of `size`: `--window`, fewer in large rooms (`--in-flight` deliveries)."""
+    return max(2, min(args.window, args.in_flight // size))
+
+
 async def rss_settled(server: Server, quiet: float = 0.02, timeout: float = 30) -> int:
     """The server's RSS once it has stopped working (CPU below `quiet` of a core for half a second)."""
     end = time.monotonic() + timeout
@@ -1051,15 +1057,16 @@ async def bench(run: Run) -> None:
     for name in ("orbit", "bare"):
         run.frame_sizes[name] = 0
     print(f"\n{a.rounds} rounds; per scenario warm-up {a.warmup}s + {a.duration}s measured; sender: "
-          f"{a.send.upper()} over {a.senders} connections, window {a.window} messages; order alternates "
-          f"every round\n", flush=True)
+          f"{a.send.upper()} over {a.senders} connections; messages in flight: "
+          + ", ".join(f"S={size} {window_for(a, size)}" for size in a.sizes) + "; order alternates every round\n",
+          flush=True)
     for rnd in range(a.rounds):
         order = ["bare", "orbit"] if rnd % 2 == 0 else ["orbit", "bare"]
         line = []
         for size in a.sizes:
             for name in order:
                 aud = run.audiences[(name, size)]
-                s = await measure(aud, run.meter, a.window, a.warmup, a.duration)
+                s = await measure(aud, run.meter, window_for(a, size), a.warmup, a.duration)
                 run.samples.setdefault((name, size), []).append(s)
                 run.frame_sizes[name] = max(p.frame_size for p in aud.probes)
                 if s.lost or s.errors:
@@ -1073,7 +1080,7 @@ async def bench(run: Run) -> None:
                 pair_order = pair_order[1:]
             for key in pair_order if rnd % 2 == 0 else pair_order[::-1]:
                 aud = run.audiences[key]
-                s = await measure(aud, run.meter, a.window, a.warmup, a.duration)
+                s = await measure(aud, run.meter, window_for(a, aud.size), a.warmup, a.duration)
                 run.samples.setdefault(key, []).append(s)
                 if s.lost or s.errors:
                     print(f"  ! {aud.label}: {s.lost} deliveries missing, {s.errors} send errors "
@@ -1082,7 +1089,9 @@ async def bench(run: Run) -> None:
         if a.rate:
             for name in order:
                 aud = run.audiences[(name, a.rate_size)]
-                s = await measure(aud, run.meter, 10 * a.window, a.warmup, a.duration, rate=a.rate)
+                # Open loop; the window (a second of messages, within --in-flight) only bounds an overload.
+                window = max(2, min(int(a.rate), a.in_flight // a.rate_size))
+                s = await measure(aud, run.meter, window, a.warmup, a.duration, rate=a.rate)
                 run.rate_samples.setdefault(name, []).append(s)
             b, o = run.rate_samples["bare"][-1], run.rate_samples["orbit"][-1]
             line.append(f"{a.rate:g} msg/s p99 {percentile(b.latencies, .99):.1f}/"
@@ -1092,8 +1101,8 @@ async def bench(run: Run) -> None:
 
 def report(run: Run) -> None:
     a = run.args
-    print(f"\nFan-out, S subscribers in one room, medians over {a.rounds} rounds; latency under load ({a.window} "
-          "messages in flight), all probe samples pooled")
+    print(f"\nFan-out, S subscribers in one room, medians over {a.rounds} rounds; latency under load (messages "
+          "in flight: " + ", ".join(f"S={size} {window_for(a, size)}" for size in a.sizes) + "), probe samples pooled")
     head = (f"{'S':>5} | {'deliveries/s':>17} {'o/b':>5} | {'msgs/s':>11} | {'p50 ms':>11} | {'p99 ms':>11} | "
             f"{'CPU us/delivery':>22} {'b/o':>5} | {'CPU, share of a core':>20} | {'client CPU':>10}")
     sub = (f"{'':>5} | {'bare':>8} {'orbit':>8} {'':>5} | {'bare':>5} {'orbit':>5} | {'bare':>5} {'orbit':>5} | "
@@ -1191,6 +1200,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--send", choices=["ddp", "rest"], default="ddp", help="DDP sendMessage or REST chat.sendMessage")
     p.add_argument("--senders", type=int, default=8, help="sender connections")
     p.add_argument("--window", type=int, default=32, help="messages in flight (sent, not yet at every probe)")
+    p.add_argument("--in-flight", type=int, default=8000,
+                   help="at most this many deliveries in flight: fewer messages in large rooms")
     p.add_argument("--rate", type=float, default=100, help="fixed-rate latency scenario, messages/s (0: skip)")
     p.add_argument("--rate-size", type=int, default=100, help="S of the fixed-rate scenario (one of --sizes)")
     p.add_argument("--mem-conns", type=int, default=1000,
