@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from apps_sdk.accessors import UI, Http, Modifier, Persistence, Reader, Scheduler, Settings
@@ -23,11 +24,11 @@ APP_HOOKS = (
 @dataclass
 class SlashCommand:
     command: str
-    executor: Callable[["CommandContext"], Awaitable[None]]
+    executor: Callable[[CommandContext], Awaitable[None]]
     description: str = ""
     params_example: str = ""
-    previewer: Callable[["CommandContext"], Awaitable[list[dict]]] | None = None
-    preview_executor: Callable[["CommandContext", dict], Awaitable[None]] | None = None
+    previewer: Callable[[CommandContext], Awaitable[list[dict]]] | None = None
+    preview_executor: Callable[[CommandContext, dict], Awaitable[None]] | None = None
     permission: str | None = None
 
 
@@ -95,13 +96,13 @@ class App:
     """Subclass this. Implement hooks as async methods named like the server's hooks
     (e.g. `async def pre_message_sent_prevent(self, message, room, ctx) -> bool`)."""
 
-    reader: "Reader"
-    modifier: "Modifier"
-    ui: "UI"
-    persistence: "Persistence"
-    http: "Http"
-    settings: "Settings"
-    scheduler: "Scheduler"
+    reader: Reader
+    modifier: Modifier
+    ui: UI
+    persistence: Persistence
+    http: Http
+    settings: Settings
+    scheduler: Scheduler
 
     def __init__(self, info: dict, logger: logging.Logger) -> None:
         self.info = info

@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from datetime import datetime, timezone, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `core` importable from the checkout

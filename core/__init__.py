@@ -1,5 +1,5 @@
 """OrbitChat kernel: the public API that plugins build on."""
-from core.version import VERSION
 from core.hookspecs import hookimpl
+from core.version import VERSION
 
 __all__ = ["VERSION", "hookimpl"]

@@ -5,8 +5,9 @@ Apps do not get this: they run sandboxed and reach the server only through acces
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from core.broker import Broker
@@ -18,11 +19,11 @@ if TYPE_CHECKING:
 
 
 class PluginApi:
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: Kernel) -> None:
         self._kernel = kernel
 
     @property
-    def broker(self) -> "Broker":
+    def broker(self) -> Broker:
         return self._kernel.broker
 
     @property
@@ -36,20 +37,20 @@ class PluginApi:
             await self._kernel.broker.emit(event, payload)
 
     @property
-    def hooks(self) -> "HookRunner":
+    def hooks(self) -> HookRunner:
         return self._kernel.hooks
 
     @property
-    def settings(self) -> "SettingsView":
+    def settings(self) -> SettingsView:
         return self._kernel.settings
 
     @property
-    def ddp(self) -> "DdpRegistry":
+    def ddp(self) -> DdpRegistry:
         """Connections, subscriptions and `publish` for stream events."""
         return self._kernel.ddp
 
     @property
-    def routes(self) -> "RouteTable":
+    def routes(self) -> RouteTable:
         return self._kernel.routes
 
     @property

@@ -10,7 +10,8 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 log = logging.getLogger("orbitchat.broker")
 
@@ -25,7 +26,7 @@ class ServiceNotFound(LookupError):
 class Transport(ABC):
     """What the broker needs from a transport. Implementations: in-process, NATS."""
 
-    def bind(self, broker: "Broker") -> None:
+    def bind(self, broker: Broker) -> None:
         self._broker = broker
 
     async def start(self) -> None:  # pragma: no cover - trivial default

@@ -31,7 +31,7 @@ KERNEL_SETTINGS = [
 class KernelPlugin:
     """Always registered; not listed in plugin.lock because it is the kernel itself."""
 
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
 
     @hookimpl(trylast=True)

@@ -30,7 +30,7 @@ class Config:
     env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> "Config":
+    def from_env(cls, **overrides: Any) -> Config:
         env = dict(os.environ)
         base = cls(
             mongo_url=env.get("MONGO_URL") or None,

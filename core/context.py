@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -51,5 +52,5 @@ class Context:
         return self.user is not None
 
     @classmethod
-    def internal(cls, user: Mapping[str, Any] | None = None) -> "Context":
+    def internal(cls, user: Mapping[str, Any] | None = None) -> Context:
         return cls(user=user, transport="internal")

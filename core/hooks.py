@@ -49,7 +49,7 @@ class HookRunner:
             if inspect.isawaitable(result):
                 result = await asyncio.wait_for(result, self.timeout)
             return result
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("hook %s: %s did not answer within %.1fs; ignored", name, impl.plugin_name, self.timeout)
         except asyncio.CancelledError:
             raise

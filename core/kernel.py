@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from beanie import init_beanie
 
@@ -78,7 +79,7 @@ class Kernel:
         for name in ("register_settings",):
             for owner, item in await self._owned(name):
                 self.settings.declare(item, owner)
-        for owner, item in await self._owned("register_permissions"):
+        for _owner, item in await self._owned("register_permissions"):
             self.permissions.setdefault(item["_id"], list(item.get("roles", [])))
         for owner, route in await self._owned("register_routes"):
             route.owner = owner
@@ -105,7 +106,7 @@ class Kernel:
 
     async def stop(self) -> None:
         try:
-            for impl in getattr(self.pm.hook, "orbitchat_shutdown").get_hookimpls():
+            for impl in self.pm.hook.orbitchat_shutdown.get_hookimpls():
                 try:
                     result = impl.function()
                     if hasattr(result, "__await__"):

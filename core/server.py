@@ -27,8 +27,11 @@ def decline_ws_compression() -> None:
 
 
 def hypercorn_config(config: Config, sock: socket.socket | None = None) -> HyperConfig:
+    """Hypercorn settings for `config`; a given listening `sock` is taken over (unusable afterwards)."""
     hc = HyperConfig()
-    hc.bind = [f"fd://{sock.fileno()}"] if sock is not None else [f"{config.host}:{config.port}"]
+    # Hypercorn wraps the descriptor in a socket object of its own: hand it over (detach), or two objects
+    # would close one descriptor number, the second time closing whatever reused it.
+    hc.bind = [f"fd://{sock.detach()}"] if sock is not None else [f"{config.host}:{config.port}"]
     hc.websocket_max_message_size = config.max_ddp_frame_bytes
     hc.accesslog = None
     hc.errorlog = None  # the kernel prints its own start-up lines; errors go through logging

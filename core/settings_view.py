@@ -6,7 +6,8 @@ Without it the view still answers with the declared package values, so the kerne
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("orbitchat.settings")
 

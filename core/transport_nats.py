@@ -103,7 +103,7 @@ class NatsTransport(Transport):
         except NoRespondersError:
             raise ServiceNotFound(action) from None
         except NatsTimeout:
-            raise asyncio.TimeoutError(f"broker action {action} timed out") from None
+            raise TimeoutError(f"broker action {action} timed out") from None
         body = jsonutil.ejson_loads(reply.data)
         if "error" in body:
             _raise_remote(body["error"], action)

@@ -1,8 +1,9 @@
 """The value a core service registers to answer UIKit interactions for its own app id."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 Handler = Callable[[dict, Any], Awaitable[dict | None]]
 KINDS = ("blockAction", "viewSubmit", "viewClosed", "actionButton")

@@ -1,9 +1,8 @@
 """jsonschema validation with messages fit for a client."""
 from __future__ import annotations
 
-from typing import Any
-
 from functools import lru_cache
+from typing import Any
 
 import orjson
 from jsonschema import Draft202012Validator, ValidationError

@@ -12,9 +12,10 @@ import os
 import sys
 from pathlib import Path
 
+import orjson  # noqa: F401
+
 # Everything the process needs is imported before confinement shuts the filesystem.
 import apps_sdk  # noqa: F401
-import orjson  # noqa: F401
 from sandbox.confine import confine
 from sandbox.peer import Peer
 from sandbox.runtime import AppRuntime

@@ -15,10 +15,10 @@ import stat
 import sys
 import time
 import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Awaitable, Callable
 
 from apps_sdk.accessors import PERMISSIONS
 from sandbox.peer import Peer

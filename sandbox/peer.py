@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sandbox import protocol
 from sandbox.protocol import RpcError

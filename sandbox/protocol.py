@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -37,7 +37,7 @@ class RpcError(Exception):
 def _default(obj: Any) -> Any:
     if isinstance(obj, datetime):
         if obj.tzinfo is None:
-            obj = obj.replace(tzinfo=timezone.utc)
+            obj = obj.replace(tzinfo=UTC)
         return {"$date": int(obj.timestamp() * 1000)}
     if isinstance(obj, (set, frozenset, tuple)):
         return list(obj)
@@ -52,7 +52,7 @@ def _decode(value: Any) -> Any:
     t = type(value)
     if t is dict:
         if len(value) == 1 and "$date" in value and isinstance(value["$date"], (int, float)):
-            return datetime.fromtimestamp(value["$date"] / 1000, tz=timezone.utc)
+            return datetime.fromtimestamp(value["$date"] / 1000, tz=UTC)
         for k, v in value.items():
             tv = type(v)
             if tv is dict or tv is list:

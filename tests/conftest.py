@@ -77,7 +77,7 @@ def nats_url():
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise RuntimeError("nats-server did not start")
+                raise RuntimeError("nats-server did not start") from None
             time.sleep(0.05)
     try:
         yield f"nats://127.0.0.1:{port}"

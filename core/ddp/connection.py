@@ -5,8 +5,9 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from core import jsonutil
 from core.context import Context, random_id
@@ -50,7 +51,7 @@ class DdpConnection:
         self.worker: asyncio.Task | None = None    # runs only while `inbound` has messages
         self.last_seen = time.monotonic()          # any inbound frame; read by the heartbeat sweep
         self.pinged = False
-        self._on_close: list[Callable[["DdpConnection"], Any]] = []
+        self._on_close: list[Callable[[DdpConnection], Any]] = []
         self.extra: dict[str, Any] = {}   # per-connection state owned by plugins (e.g. presence)
 
     @property
@@ -102,8 +103,8 @@ class DdpConnection:
         if self.on_close_request is not None:
             self.on_close_request()
 
-    def on_close(self, callback: Callable[["DdpConnection"], Any]) -> None:
+    def on_close(self, callback: Callable[[DdpConnection], Any]) -> None:
         self._on_close.append(callback)
 
-    def close_callbacks(self) -> list[Callable[["DdpConnection"], Any]]:
+    def close_callbacks(self) -> list[Callable[[DdpConnection], Any]]:
         return list(self._on_close)

@@ -10,16 +10,17 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from quart import websocket
 
 from core import jsonutil
 from core.ddp.connection import DdpConnection, Subscription
 from core.ddp.registry import DdpMethod
-from core.validation import validation_message
 from core.errors import ApiError, Forbidden, TooManyRequests, Unauthorized, meteor_error
+from core.validation import validation_message
 
 if TYPE_CHECKING:
     from core.kernel import Kernel
@@ -58,7 +59,7 @@ class MethodInvocation:
 
 
 class DdpGateway:
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self._sweeper: asyncio.Task | None = None
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
-
+from typing import TYPE_CHECKING, Any
 
 from core import jsonutil
 from core.validation import compile_schema
@@ -70,8 +70,8 @@ class DdpRegistry:
         self.methods: dict[str, DdpMethod] = {}
         self.streams: dict[str, Stream] = {}
         # (stream, eventName) -> {connection: sub_id}
-        self._subs: dict[tuple[str, str], dict["DdpConnection", str]] = defaultdict(dict)
-        self.connections: dict[str, "DdpConnection"] = {}
+        self._subs: dict[tuple[str, str], dict[DdpConnection, str]] = defaultdict(dict)
+        self.connections: dict[str, DdpConnection] = {}
 
     def add_method(self, method: DdpMethod) -> None:
         if method.name in self.methods:
@@ -89,10 +89,10 @@ class DdpRegistry:
         self.streams = {k: v for k, v in self.streams.items() if v.owner != owner}
 
     # -- subscriptions ---------------------------------------------------------------------------
-    def subscribe(self, conn: "DdpConnection", stream: str, event_name: str, sub_id: str) -> None:
+    def subscribe(self, conn: DdpConnection, stream: str, event_name: str, sub_id: str) -> None:
         self._subs[(stream, event_name)][conn] = sub_id
 
-    def unsubscribe(self, conn: "DdpConnection", stream: str, event_name: str) -> None:
+    def unsubscribe(self, conn: DdpConnection, stream: str, event_name: str) -> None:
         key = (stream, event_name)
         subs = self._subs.get(key)
         if subs is not None:
@@ -103,12 +103,12 @@ class DdpRegistry:
     def subscriber_count(self, stream: str, event_name: str) -> int:
         return len(self._subs.get((stream, event_name), ()))
 
-    def subscribers(self, stream: str, event_name: str) -> list["DdpConnection"]:
+    def subscribers(self, stream: str, event_name: str) -> list[DdpConnection]:
         return list(self._subs.get((stream, event_name), ()))
 
     def publish(self, stream: str, event_name: str, args: list[Any], *,
                 exclude: str | None = None,
-                accept: Callable[["DdpConnection"], bool] | None = None) -> int:
+                accept: Callable[[DdpConnection], bool] | None = None) -> int:
         """Send one stream event to every local subscriber. `exclude` is a connection id that must not
         get its own event back; `accept` filters recipients. Returns the number of connections reached."""
         subs = self._subs.get((stream, event_name))

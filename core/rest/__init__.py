@@ -1,7 +1,7 @@
 """REST plumbing: route declarations, request value, pagination."""
 from core.rest.params import Page
-from core.rest.route import DEFAULT_LIMIT, Route
 from core.rest.request import RestRequest
+from core.rest.route import DEFAULT_LIMIT, Route
 
 
 def raw_json(body: object, status: int = 200):

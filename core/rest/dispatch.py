@@ -56,7 +56,7 @@ def limit_body(limit: int) -> None:
 
 
 class RestDispatcher:
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
 
     async def __call__(self, path: str) -> Response:

@@ -3,8 +3,9 @@ safe, whitelisted form. Nothing a client sends here is ever handed to MongoDB as
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import orjson
 

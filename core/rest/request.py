@@ -1,8 +1,9 @@
 """The value a REST handler receives: validated input and the caller's context, never the framework."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from core.context import Context
 from core.rest.params import Page

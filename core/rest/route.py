@@ -6,8 +6,9 @@ behind one dispatcher instead of being a Quart rule.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from core.validation import compile_schema
 

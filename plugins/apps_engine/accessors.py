@@ -178,7 +178,8 @@ class Accessors:
                                    blocks: Any = None) -> None:
         uid, rid = _str(user_id, "user_id"), _str(room_id, "room_id")
         await self.api.broker.emit("notify.ephemeralMessage",
-                                   {"uid": uid, "rid": rid, "message": await self._ephemeral(app_id, rid, text, blocks)})
+                                   {"uid": uid, "rid": rid,
+                                    "message": await self._ephemeral(app_id, rid, text, blocks)})
 
     async def modifier_notify_room(self, app_id: str, room_id: Any, text: Any) -> None:
         rid = _str(room_id, "room_id")

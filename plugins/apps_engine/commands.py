@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from core.errors import ApiError, Forbidden, MeteorError
 from core.ddp import DdpMethod, MethodInvocation
+from core.errors import ApiError, Forbidden, MeteorError
 from core.rest import RestRequest, Route
 
 log = logging.getLogger("orbitchat.apps_engine")

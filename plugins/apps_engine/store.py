@@ -141,7 +141,8 @@ class LockWriter:
         for app_id in sorted(set(installed) & set(current.apps)):
             for key, value in installed[app_id].items():
                 if current.apps[app_id].get(key) != value:
-                    problems.append(f"app {app_id}: {key} locked {current.apps[app_id].get(key)!r}, installed {value!r}")
+                    locked = current.apps[app_id].get(key)
+                    problems.append(f"app {app_id}: {key} locked {locked!r}, installed {value!r}")
         return problems
 
     async def write(self, records: list[dict[str, Any]]) -> bool:

@@ -178,7 +178,8 @@ class Membership:
             raise MeteorError(f"error-user-already-{role}", f"User is already {ROLE_ARTICLE[role]}", {"method": method})
         if not add and not held:
             raise MeteorError(f"error-user-not-{role}", f"User is not {ROLE_ARTICLE[role]}", {"method": method})
-        if not add and role == "owner" and await store.subs.count_documents({"rid": room["_id"], "roles": "owner"}) == 1:
+        owners = {"rid": room["_id"], "roles": "owner"}
+        if not add and role == "owner" and await store.subs.count_documents(owners) == 1:
             raise MeteorError("error-remove-last-owner",
                               "This is the last owner. Please set a new owner before removing this one.",
                               {"method": method})

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from core import hookimpl
-
 from plugins.settings import methods as ddp_methods
 from plugins.settings import routes as rest_routes
 from plugins.settings.models import Setting

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from core.ddp import DdpMethod, MethodInvocation
-
 from plugins.settings.service import SettingsService, public_view
 
 # EJSON dates arrive decoded (datetime), which jsonschema has no type for: the handler checks the value.

@@ -5,7 +5,6 @@ from typing import Any
 
 from core.errors import ApiError
 from core.rest import RestRequest, Route
-
 from plugins.settings.service import SettingsService, public_view
 
 SETTING_VALUE = {"anyOf": [

@@ -1,13 +1,12 @@
 """Settings logic: seed declared settings, validate and persist changes, emit `watch.settings`."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import UpdateOne
 
 from core.errors import ApiError, MeteorError
-
 from plugins.settings.models import Setting
 
 META_FIELDS = ("type", "public", "hidden", "blocked", "group", "section", "i18nLabel", "i18nDescription",
@@ -16,7 +15,7 @@ CHANGED_EVENT = "watch.settings"
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def check_value(definition: dict[str, Any], value: Any) -> Any:

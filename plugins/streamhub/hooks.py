@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from core import hookimpl
-
 from plugins.streamhub.service import StreamHub
 
 

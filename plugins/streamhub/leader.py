@@ -1,7 +1,7 @@
 """A leader lock in the database: exactly one holder at a time; taken over when the holder stops renewing."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -16,7 +16,7 @@ class LeaderLock:
 
     async def acquire(self) -> bool:
         """Take or renew the lock. A holder that stopped renewing for `ttl` seconds has lost it."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         try:
             result = await self.coll.update_one(
                 {"_id": self.name, "$or": [{"holder": self.holder}, {"expiresAt": {"$lt": now}}]},

@@ -7,7 +7,6 @@ from typing import Any
 from core import hookimpl
 from core.ddp import DdpMethod, MethodInvocation
 from core.rest import RestRequest, Route, raw_json
-
 from plugins.uikit_core.service import UiKitRouter
 
 _STR = {"type": "string", "maxLength": 512}

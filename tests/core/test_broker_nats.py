@@ -1,6 +1,6 @@
 """The NATS transport against a real nats-server: two brokers behave as one."""
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -27,7 +27,7 @@ async def test_event_reaches_other_process_once_with_dates(pair):
     await a.subscribe("watch.messages", got_a.append)
     await b.subscribe("watch.messages", got_b.append)
     await asyncio.sleep(0.1)  # subscriptions reach the server
-    ts = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+    ts = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
     await a.emit("watch.messages", {"message": {"_id": "m1", "ts": ts}})
     for _ in range(50):
         if got_b:

@@ -143,7 +143,7 @@ async def test_spinning_app_is_cut_off_and_restarted(probe_app):
         try:
             result = await probe_app.probe("write", str(probe_app.data_dir / "after.txt"))
             break
-        except (RpcError, ConnectionError, asyncio.TimeoutError):
+        except (TimeoutError, RpcError, ConnectionError):
             await asyncio.sleep(0.1)
     assert result["escaped"] is True
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pymongo import AsyncMongoClient
 
@@ -36,7 +36,7 @@ async def test_outside_write_becomes_broker_event(server_factory, mongo_url, db_
     assert hub["mode"] == "changestream"
     await _until(lambda: _leading(srv))
     await asyncio.sleep(0.3)   # the change stream is open once leading
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await db.rocketchat_message.insert_one({"_id": "m1", "rid": "GENERAL", "msg": "from a script", "ts": now})
     await db.users.insert_one({"_id": "u1", "username": "x", "services": {"password": {"bcrypt": "secret"}}})
     await db.users.update_one({"_id": "u1"}, {"$set": {"name": "X", "services.resume": {}}})
