@@ -34,6 +34,7 @@ import time
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make `core` importable from the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -203,7 +204,24 @@ async def rest_phase(port: int, server_pid: int, args: argparse.Namespace) -> di
                 after = cpu_by_role(server_pid)
                 for role in after:
                     cpu[k][role] += after[role] - before[role]
-        return {"installs": installs, "samples": samples, "cpu": cpu}
+        examples = await install_examples(http, headers)
+        return {"installs": installs, "examples": examples, "samples": samples, "cpu": cpu}
+
+
+async def install_examples(http: Any, headers: dict) -> dict[str, float]:
+    """Install-to-enabled time of each app under examples/apps/ (packaged as `orbitchat app package` does)."""
+    from apps_sdk.packaging import build
+
+    out: dict[str, float] = {}
+    for app_dir in sorted((Path(__file__).resolve().parent.parent / "examples" / "apps").iterdir()):
+        if not (app_dir / "app.json").exists():
+            continue
+        data = build(app_dir).data
+        started = time.perf_counter()
+        r = await http.post("/api/apps", files={"app": ("app.zip", data, "application/zip")}, headers=headers)
+        out[app_dir.name] = (time.perf_counter() - started) * 1000
+        assert r.status_code == 200 and r.json()["app"]["status"] in ("manually_enabled", "auto_enabled"), r.text
+    return out
 
 
 # -- 2. the hook call alone ----------------------------------------------------------------------------------
@@ -313,6 +331,9 @@ def report_rest(rest: dict, args: argparse.Namespace) -> None:
     print(f"\nInstall to enabled (POST /api/apps, {len(installs)} apps): "
           f"median {statistics.median(installs):.0f} ms, max {max(installs):.0f} ms "
           f"(first {installs[0]:.0f} ms)")
+    examples = rest.get("examples") or {}
+    if examples:
+        print("Install to enabled, example apps: " + ", ".join(f"{k} {v:.0f} ms" for k, v in examples.items()))
     samples = rest["samples"]
     base = pct(samples[0], 0.5)
     print(f"\nchat.sendMessage over REST, sequential, {len(samples[0])} samples per level "
