@@ -1,30 +1,18 @@
 """Shared fixtures: one embedded database per test run, a fresh database and app per test."""
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import pytest
 
+from apps_sdk.testing.server import drop_database
 from core.context import random_id
-from core.storage import EmbeddedDatabase
 from tests.helpers import start_server
 
 
 @pytest.fixture(scope="session")
-def mongo_url():
-    """MONGO_URL runs the suite against an existing server; otherwise one embedded server per run."""
-    if os.environ.get("MONGO_URL"):
-        yield os.environ["MONGO_URL"]
-        return
-    with tempfile.TemporaryDirectory(prefix="orbitchat-test-db-") as tmp:
-        db = EmbeddedDatabase(Path(tmp) / "db")
-        db.start()
-        try:
-            yield db.url
-        finally:
-            db.stop()
+def mongo_url(orbit_mongo_url):
+    """MONGO_URL runs the suite against an existing server; otherwise one embedded server per run (the same one
+    the apps_sdk fixtures use, so a worker never starts two)."""
+    return orbit_mongo_url
 
 
 @pytest.fixture
@@ -45,10 +33,7 @@ async def server_factory(mongo_url, db_name, tmp_path):
     yield make
     for srv in started:
         await srv.stop()
-    from pymongo import AsyncMongoClient
-    client = AsyncMongoClient(mongo_url)
-    await client.drop_database(db_name)
-    await client.close()
+    await drop_database(mongo_url, db_name)
 
 
 @pytest.fixture
