@@ -11,5 +11,9 @@ def hash_token(token: str) -> str:
 
 
 def new_token() -> str:
-    """A login token: 43 url-safe characters (256 bits), like Meteor's `Random.secret()`."""
-    return secrets.token_urlsafe(32)
+    """A login token: 43 url-safe characters (256 bits), like Meteor's `Random.secret()`. Never starting with
+    `-`, which command lines (`--token <value>`) would take for an option."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token

@@ -25,7 +25,7 @@ def password_auth(orbit) -> list[str]:
 
 
 def token_auth(orbit) -> list[str]:
-    return ["--url", orbit.base_url, "--token", orbit.admin.token, "--user-id", orbit.admin.id]
+    return ["--url", orbit.base_url, f"--token={orbit.admin.token}", f"--user-id={orbit.admin.id}"]
 
 
 async def cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -91,7 +91,7 @@ async def test_deploy_needs_an_admin(orbit, greeter, capsys):
     wrong = ["--url", orbit.base_url, "--user", orbit.admin.username, "--password", "not-it"]
     code, _, err = await cli(capsys, "deploy", str(app_dir), *wrong)
     assert code == 1 and "/api/v1/login: HTTP 401" in err
-    alice = ["--url", orbit.base_url, "--token", orbit.user.token, "--user-id", orbit.user.id]
+    alice = ["--url", orbit.base_url, f"--token={orbit.user.token}", f"--user-id={orbit.user.id}"]
     code, _, err = await cli(capsys, "deploy", str(app_dir), *alice)
     assert code == 1 and "HTTP 403" in err
     code, _, err = await cli(capsys, "deploy", str(app_dir), "--url", orbit.base_url)

@@ -21,3 +21,8 @@ async def test_wrong_method_is_405_envelope(server):
     r = await server.http.post("/api/info", json={})
     assert r.status_code == 405
     assert r.json()["success"] is False
+
+
+def test_login_tokens_never_look_like_options():
+    from core.security import new_token
+    assert not any(new_token().startswith("-") for _ in range(2000))
