@@ -67,3 +67,34 @@ class Caller:
 
     async def group(self, name: str, members: tuple[str, ...] = (), **extra: Any) -> dict:
         return (await self.ok("POST", "groups.create", name=name, members=list(members), **extra))["group"]
+
+
+async def caller(srv: Any, username: str, **kw: Any) -> Caller:
+    """A new user (tests/users.create_user keywords: roles, name, password, ...) as a Caller."""
+    from tests.users import create_user
+    return Caller(srv, await create_user(srv, username, **kw))
+
+
+async def settle(srv: Any, rounds: int = 1) -> None:
+    """Let background work finish: hook notifications and the rooms service's announcements. Several rounds
+    when one piece of background work starts another (team membership following the main room)."""
+    rooms = srv.kernel.pm.get_plugin("rooms")
+    for _ in range(rounds):
+        if rooms is not None:
+            await rooms.service.store.drain()
+        await srv.kernel.hooks.drain()
+
+
+class EventLog:
+    """Broker events by name, for assertions on what a service announced."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    async def attach(self, srv: Any, *names: str) -> EventLog:
+        for name in names:
+            await srv.kernel.broker.subscribe(name, lambda payload, n=name: self.events.append((n, payload)))
+        return self
+
+    def of(self, name: str) -> list[Any]:
+        return [p for n, p in self.events if n == name]

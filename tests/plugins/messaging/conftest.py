@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.callers import Caller
-from tests.users import create_user
+from tests.callers import Caller, EventLog, caller, settle  # noqa: F401  (test modules import these from here)
 
 PLUGINS = ("settings", "accounts", "authorization", "rooms", "messaging")
 ENV = {"ORBITCHAT_BCRYPT_ROUNDS": "4"}
@@ -20,10 +19,6 @@ async def make_server(server_factory: Any, *extra_plugins: Any, env: dict | None
 @pytest.fixture
 async def srv(server_factory):
     return await make_server(server_factory)
-
-
-async def caller(srv: Any, username: str, roles: tuple[str, ...] = ("user",), name: str | None = None) -> Caller:
-    return Caller(srv, await create_user(srv, username, roles=roles, name=name))
 
 
 @pytest.fixture
@@ -46,29 +41,6 @@ async def admin(srv) -> Caller:
     return await caller(srv, "boss", roles=("admin", "user"))
 
 
-class EventLog:
-    """Broker events by name, as the rooms service and ddp_streamer receive them."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, Any]] = []
-
-    async def attach(self, srv: Any, *names: str) -> EventLog:
-        for name in names:
-            await srv.kernel.broker.subscribe(name, lambda payload, n=name: self.events.append((n, payload)))
-        return self
-
-    def of(self, name: str) -> list[Any]:
-        return [p for n, p in self.events if n == name]
-
-
 @pytest.fixture
 async def events(srv) -> EventLog:
     return await EventLog().attach(srv, "watch.messages", "notify.deleteMessage", "notify.ephemeralMessage")
-
-
-async def settle(srv: Any) -> None:
-    """Let background work finish: post hooks and the rooms service's announcements."""
-    rooms = srv.kernel.pm.get_plugin("rooms")
-    if rooms is not None:
-        await rooms.service.store.drain()
-    await srv.kernel.hooks.drain()

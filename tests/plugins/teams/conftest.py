@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.callers import Caller
-from tests.users import create_user
+from tests.callers import Caller, EventLog, caller  # noqa: F401  (test modules import these from here)
+from tests.callers import settle as _settle
 
 PLUGINS = ("settings", "accounts", "authorization", "rooms", "messaging", "teams")
 
@@ -15,10 +15,6 @@ PLUGINS = ("settings", "accounts", "authorization", "rooms", "messaging", "teams
 @pytest.fixture
 async def srv(server_factory):
     return await server_factory(plugins=PLUGINS)
-
-
-async def caller(srv: Any, username: str, **kw: Any) -> Caller:
-    return Caller(srv, await create_user(srv, username, **kw))
 
 
 @pytest.fixture
@@ -41,14 +37,6 @@ async def carol(srv) -> Caller:
     return await caller(srv, "carol", name="Carol")
 
 
-async def settle(srv: Any) -> None:
-    """Let background work finish: hook notifications (team membership follows the main room) and the rooms
-    service's subscription announcements."""
-    for _ in range(3):
-        await srv.kernel.hooks.drain()
-        await srv.kernel.pm.get_plugin("rooms").service.store.drain()
-
-
 async def make_team(creator: Caller, name: str = "crew", kind: int = 0, **extra: Any) -> dict:
     return (await creator.ok("POST", "teams.create", name=name, type=kind, **extra))["team"]
 
@@ -64,3 +52,8 @@ async def sub_of(srv: Any, rid: str, uid: str) -> dict | None:
 async def member_ids(owner: Caller, team_id: str) -> dict[str, list]:
     body = await owner.ok("GET", "teams.members", teamId=team_id)
     return {m["user"]["username"]: m.get("roles") for m in body["members"]}
+
+
+async def settle(srv: Any) -> None:
+    """Team membership follows the main room in background work that itself starts more: three rounds."""
+    await _settle(srv, rounds=3)
