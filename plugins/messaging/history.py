@@ -123,11 +123,8 @@ class Scanner:
             elif lo <= b.floor:
                 lo, last = None, True
             docs = await self._window(b, _cond(lo, lo_incl, hi, hi_incl), -1, projection)
-            for doc in docs:
-                if accept(doc):
-                    out.append(doc)
-                    if need is not None and len(out) >= need:
-                        return out
+            if _take(docs, accept, out, need):
+                return out
             read += len(docs)
             if last or lo is None or (budget is not None and read >= budget):
                 return out
@@ -156,13 +153,20 @@ class Scanner:
             elif hi >= ceiling:
                 hi, last = None, True
             docs = await self._window(b, _cond(lo, lo_incl, hi, hi_incl), 1, projection)
-            for doc in docs:
-                if accept(doc):
-                    out.append(doc)
-                    if need is not None and len(out) >= need:
-                        return out
+            if _take(docs, accept, out, need):
+                return out
             read += len(docs)
             if last or hi is None or (budget is not None and read >= budget):
                 return out
             span = _grow(span, len(docs), (need or 0) - len(out))
             lo, lo_incl, bottom = hi, True, hi
+
+
+def _take(docs: list[dict], accept: Accept, out: list[dict], need: int | None) -> bool:
+    """Append the accepted documents of one window to `out`; True once `need` of them are there."""
+    for doc in docs:
+        if accept(doc):
+            out.append(doc)
+            if need is not None and len(out) >= need:
+                return True
+    return False
