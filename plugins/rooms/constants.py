@@ -65,7 +65,7 @@ SETTINGS = [
     {"_id": "Message_AllowDirectMessagesToYourself", "type": "boolean", "value": True, "group": "Message",
      "public": True},
     {"_id": "Store_Last_Message", "type": "boolean", "value": True, "group": "General", "public": True},
-    {"_id": "Unread_Count", "type": "select", "value": "all_messages", "group": "General",
+    {"_id": "Unread_Count", "type": "select", "value": "user_and_group_mentions_only", "group": "General",
      "values": [{"key": "all_messages", "i18nLabel": "All_messages"},
                 {"key": "user_mentions_only", "i18nLabel": "User_mentions_only"},
                 {"key": "group_mentions_only", "i18nLabel": "Group_mentions_only"},

@@ -8,6 +8,7 @@ however many messages it holds. No per-member loop ever touches the database.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -49,9 +50,10 @@ class Batch:
         self.policy = policy
         self.count_user = policy in ("all_messages", "user_mentions_only", "user_and_group_mentions_only")
         self.count_group = policy in ("all_messages", "group_mentions_only", "user_and_group_mentions_only")
-        self.base: Counter[str] = Counter()                       # every member (but a lone sender)
+        self.base: Counter[str] = Counter()                       # every member
         self.per_user: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.senders: Counter[str] = Counter()
+        self.restore: dict[str, bool] = {}                        # a lone sender's flags before the batch
 
     def add(self, message: Mapping[str, Any]) -> None:
         sender = sender_of(message)
@@ -75,32 +77,66 @@ class Batch:
                 self.base["unread"] += 1
                 own["unread"] -= 1
 
-    def writes(self, rid: str, stamp: datetime) -> list[tuple[dict, dict]]:
-        """(filter, update) pairs: the room-wide one, then one per distinct per-user correction."""
-        flags = {"$set": {"alert": True, "open": True, "_updatedAt": stamp}}
+    async def write(self, subs: Any, rid: str, stamp: datetime) -> set[str] | None:
+        """Apply the batch to the room's subscriptions; returns the members whose subscription changed
+        (None: every member).
+
+        Without a room-wide increment only members not yet alerted (or with the room closed) change, as
+        Rocket.Chat's `setAlertForRoomIdExcludingUserId` / `setOpenForRoomIdExcludingUserId`: in a busy
+        room most messages touch no subscription at all. Every query is an equality or `$in` on an indexed
+        prefix ((rid, alert), (rid, open), (rid, u._id)), never `$ne`/`$or`, which would make a
+        database scan the whole collection."""
+        flags = {"alert": True, "open": True, "_updatedAt": stamp}
         lone = next(iter(self.senders)) if len(self.senders) == 1 else None
-        everyone: dict[str, Any] = {"rid": rid}
-        if lone is not None:
-            everyone["u._id"] = {"$ne": lone}
-            self.per_user.pop(lone, None)   # excluded from the room-wide write, so nothing to correct
-        out = [(everyone, {**flags, **({"$inc": dict(self.base)} if self.base else {})})]
+        touched: set[str] | None = set()
+        if self.base:
+            # Everyone, the sender included: the sender's own correction (below) cancels its increments and
+            # puts back its alert and open flags as they were.
+            before = await subs.find_one({"rid": rid, "u._id": lone}, {"alert": 1, "open": 1}) if lone else None
+            await subs.update_many({"rid": rid}, {"$set": flags, "$inc": dict(self.base)})
+            touched = None
+            if before is not None:
+                self.restore = {"alert": bool(before.get("alert")), "open": bool(before.get("open"))}
+        else:
+            self.per_user.pop(lone, None)   # nothing room-wide reached the sender: nothing to correct
+            waiting: set[str] = set()
+            for flag in ("alert", "open"):
+                cursor = subs.find({"rid": rid, flag: {"$in": [False, None]}}, {"u._id": 1})
+                waiting.update([d["u"]["_id"] async for d in cursor if isinstance(d.get("u"), dict)])
+            waiting.discard(lone)
+            if waiting:
+                await subs.update_many({"rid": rid, "u._id": {"$in": sorted(waiting)}}, {"$set": flags})
+                touched.update(waiting)
         groups: defaultdict[tuple, list[str]] = defaultdict(list)
         for uid, delta in self.per_user.items():
             key = tuple(sorted((k, v) for k, v in delta.items() if v))
-            if key:
+            if key or (uid == lone and self.restore):
                 groups[key].append(uid)
         for key, uids in groups.items():
-            update: dict[str, Any] = {"$inc": dict(key)}
+            update: dict[str, Any] = {"$inc": dict(key)} if key else {}
             if any(v > 0 for _, v in key):
-                update.update(flags)
-            out.append(({"rid": rid, "u._id": {"$in": uids}}, update))
-        return out
+                update["$set"] = flags
+            elif uids == [lone] and self.restore:
+                update["$set"] = {**self.restore, "_updatedAt": stamp}
+            if not update:
+                continue
+            await subs.update_many({"rid": rid, "u._id": {"$in": uids}}, update)
+            if touched is not None:
+                touched.update(uids)
+        return touched
+
+
+# A busy room's counters are written at most this often (seconds): the messages in between are counted
+# together, so a room's counter writes cost the database a bounded share whatever the message rate.
+BATCH_INTERVAL = 0.05
+KNOWN_KINDS = 10_000     # room types remembered (a room's type never changes)
 
 
 class Counters:
     def __init__(self, store: RoomStore) -> None:
         self.store = store
         self._queues: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self._kinds: dict[str, str] = {}
 
     async def on_message_event(self, event: Mapping[str, Any]) -> None:
         """`watch.messages` listener: queue the message for its room's worker and return at once."""
@@ -119,23 +155,38 @@ class Counters:
         self.store.spawn(self._worker(rid))
 
     async def _worker(self, rid: str) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while self._queues.get(rid):
+                started = loop.time()
                 items, self._queues[rid] = self._queues[rid], []
                 try:
                     await self.apply(rid, items)
                 except Exception:
                     log.exception("updating counters of room %s failed", rid)
+                if self._queues.get(rid):   # more came meanwhile: let them gather for one write
+                    await asyncio.sleep(max(0.0, started + BATCH_INTERVAL - loop.time()))
         finally:
             self._queues.pop(rid, None)
 
+    async def room_kind(self, rid: str) -> str | None:
+        kind = self._kinds.get(rid)
+        if kind is None:
+            room = await self.store.rooms.find_one({"_id": rid}, {"t": 1})
+            if room is None:
+                return None
+            if len(self._kinds) >= KNOWN_KINDS:
+                self._kinds.clear()
+            kind = self._kinds[rid] = str(room.get("t"))
+        return kind
+
     async def apply(self, rid: str, items: list[tuple[str, dict[str, Any]]]) -> None:
-        room = await self.store.rooms.find_one({"_id": rid}, {"t": 1})
-        if room is None:
+        kind = await self.room_kind(rid)
+        if kind is None:
             return
         new = await self.claim([m for action, m in items if action == "inserted"])
         if new:
-            await self.on_new_messages(rid, room["t"], new)
+            await self.on_new_messages(rid, kind, new)
         for action, message in items:
             if action == "updated":
                 await self.on_updated_message(message)
@@ -189,10 +240,9 @@ class Counters:
         batch = Batch(self._unread_policy(kind))
         for message in messages:
             batch.add(message)
-        stamp = now()
-        for query, update in batch.writes(rid, stamp):
-            await self.store.subs.update_many(query, update)
-        self.store.announce_room_subscriptions(rid, stamp)
+        touched = await batch.write(self.store.subs, rid, now())
+        if touched is None or touched:
+            self.store.announce_room_subscriptions(rid, touched)
 
     async def _thread_reply(self, rid: str, message: Mapping[str, Any]) -> None:
         """Followers of the thread (its `replies` plus the parent's author) and the mentioned get `tunread`."""
@@ -217,7 +267,7 @@ class Counters:
         if users:
             await store.subs.update_many({"rid": rid, "u._id": {"$in": users}},
                                          {"$addToSet": {"tunread": tmid, "tunreadUser": tmid}, "$set": flags})
-        store.announce_room_subscriptions(rid, stamp)
+        store.announce_room_subscriptions(rid, followers)
 
     async def on_updated_message(self, message: Mapping[str, Any]) -> None:
         """An edit (or a deletion shown as `t:'rm'`) of the room's last message refreshes `lastMessage`."""

@@ -46,7 +46,7 @@ class People:
             await store.subs.update_one({"rid": rid, "u._id": member["_id"]}, {"$set": {
                 "name": ", ".join(u.get("username") or "" for u in peers),
                 "fname": ", ".join(u.get("name") or u.get("username") or "" for u in peers), "_updatedAt": ts}})
-        store.announce_room_subscriptions(rid, ts)
+        store.announce_room_subscriptions(rid)
 
     # -- deletions ----------------------------------------------------------------------------------
     async def on_user_deleted(self, event: Mapping[str, Any]) -> None:

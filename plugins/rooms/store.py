@@ -27,6 +27,7 @@ from plugins.rooms.constants import (
 log = logging.getLogger("orbitchat.rooms")
 
 SYSTEM_MESSAGE_TIMEOUT = 5.0
+ANNOUNCE_BY_ID = 50     # up to this many changed members are read back one by one, more with one room pass
 
 
 def now() -> datetime:
@@ -54,7 +55,7 @@ class RoomStore:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task] = set()
-        self._pending: dict[str, datetime] = {}
+        self._pending: dict[str, set[str] | None] = {}
         self._running: set[str] = set()
 
     def start(self, api: Any) -> None:
@@ -136,20 +137,26 @@ class RoomStore:
             sub = {k: sub[k] for k in ("_id", "u", "rid", "t") if k in sub}
         await self.api.emit_watch(SUBSCRIPTION_EVENT, {"clientAction": action, "subscription": dict(sub)})
 
-    async def emit_subscriptions(self, query: dict[str, Any]) -> None:
-        """Announce every subscription matching `query` (after a bulk update)."""
+    async def emit_subscriptions(self, query: dict[str, Any], only: set[str] | None = None) -> None:
+        """Announce every subscription matching `query` (after a bulk update); `only`: of these users."""
         async for sub in self.subs.find(query):
-            await self.emit_subscription("updated", sub)
+            if only is None or (sub.get("u") or {}).get("_id") in only:
+                await self.emit_subscription("updated", sub)
 
-    def announce_room_subscriptions(self, rid: str, since: datetime) -> None:
-        """Announce, in the background, the subscriptions of `rid` changed at or after `since`.
+    def announce_room_subscriptions(self, rid: str, uids: Iterable[str] | None = None) -> None:
+        """Announce, in the background, the subscriptions of `rid` just changed: those of `uids`, or of
+        every member (None).
 
         A bulk update of a large room must not make its caller wait for one event per member. Runs for
-        one room are serialised and coalesced: a burst of messages costs one pass per pending batch, and
+        one room are serialised and coalesced: a burst of changes costs one read per pending batch, and
         a member never sees an older state of its subscription after a newer one.
         """
-        pending = self._pending.get(rid)
-        self._pending[rid] = since if pending is None else min(pending, since)
+        wanted = None if uids is None else set(uids)
+        if rid in self._pending:
+            pending = self._pending[rid]
+            self._pending[rid] = None if pending is None or wanted is None else pending | wanted
+        else:
+            self._pending[rid] = wanted
         if rid not in self._running:
             self._running.add(rid)
             self.spawn(self._announce_loop(rid))
@@ -157,8 +164,11 @@ class RoomStore:
     async def _announce_loop(self, rid: str) -> None:
         try:
             while rid in self._pending:
-                since = self._pending.pop(rid)
-                await self.emit_subscriptions({"rid": rid, "_updatedAt": {"$gte": since}})
+                who = self._pending.pop(rid)
+                if who is not None and len(who) <= ANNOUNCE_BY_ID:
+                    await self.emit_subscriptions({"rid": rid, "u._id": {"$in": sorted(who)}})
+                else:   # every member, or so many that one pass over the room is cheaper than a lookup each
+                    await self.emit_subscriptions({"rid": rid}, who)
         except Exception:
             log.exception("announcing subscription changes of %s failed", rid)
         finally:
@@ -205,7 +215,7 @@ class RoomStore:
         """Copy room-level fields onto every member's subscription (name, type, archived, ...)."""
         ts = now()
         await self.subs.update_many({"rid": rid}, {"$set": {**fields, "_updatedAt": ts}})
-        self.announce_room_subscriptions(rid, ts)
+        self.announce_room_subscriptions(rid)
 
     async def to_trash(self, collection: str, docs: Iterable[Mapping[str, Any]]) -> None:
         """Rocket.Chat keeps deleted documents in `rocketchat__trash` (the `remove` half of `*/get`)."""

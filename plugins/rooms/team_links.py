@@ -30,7 +30,7 @@ async def set_team(store: RoomStore, rids: Iterable[str], team_id: str | None,
         ts = now()
         sub_update["$set"] = {**sub_update.get("$set", {}), "_updatedAt": ts}
         await store.subs.update_many({"rid": rid}, sub_update)
-        store.announce_room_subscriptions(rid, ts)
+        store.announce_room_subscriptions(rid)
         out.append(public_room(room) or {})
     return out
 

@@ -28,7 +28,40 @@ async def sub_of(caller, rid: str) -> dict:
     return (await caller.ok("GET", "subscriptions.getOne", roomId=rid))["subscription"]
 
 
+async def count_all_messages(srv) -> None:
+    """The `all_messages` unread policy (Rocket.Chat's default is mentions only, see the test below)."""
+    await srv.kernel.broker.call("settings.set", "Unread_Count", "all_messages")
+
+
+async def test_default_policy_alerts_without_counting(srv, alice, bob, carol, events):
+    """Rocket.Chat's default (`user_and_group_mentions_only`): a plain message alerts the other members
+    without counting it; a mention counts. Once alerted, members are not touched by further plain
+    messages: no subscription write, no `watch.subscriptions` event."""
+    assert srv.kernel.settings.get("Unread_Count") == "user_and_group_mentions_only"
+    rid = (await alice.ok("POST", "channels.create", name="quiet", members=["bob", "carol"]))["channel"]["_id"]
+    await send(srv, message(rid, alice, "hello"))
+    for other in (bob, carol):
+        sub = await sub_of(other, rid)
+        assert (sub["unread"], sub["alert"], sub["open"]) == (0, True, True)
+    assert (await sub_of(alice, rid))["alert"] is False
+    announced = len(events.of("watch.subscriptions"))
+    for i in range(3):
+        await send(srv, message(rid, alice, f"again {i}"))
+    await settle(srv)
+    assert len(events.of("watch.subscriptions")) == announced
+    await send(srv, message(rid, alice, "@bob", mentions=[{"_id": bob.id, "username": "bob"}]))
+    assert (await sub_of(bob, rid))["unread"] == 1 and (await sub_of(carol, rid))["unread"] == 0
+    await bob.ok("POST", "subscriptions.read", rid=rid)
+    await send(srv, message(rid, alice, "after reading"))
+    sub = await sub_of(bob, rid)
+    assert (sub["alert"], sub["unread"]) == (True, 0)
+    await settle(srv)
+    changed = [e["subscription"]["u"]["_id"] for e in events.of("watch.subscriptions")[announced:]]
+    assert carol.id not in changed and bob.id in changed
+
+
 async def test_message_updates_room_and_other_members(srv, alice, bob, carol, events):
+    await count_all_messages(srv)
     room = (await alice.ok("POST", "channels.create", name="busy", members=["bob", "carol"]))["channel"]
     msg = await send(srv, message(room["_id"], alice, "hello"))
     info = (await bob.ok("GET", "channels.info", roomId=room["_id"]))["channel"]
@@ -46,6 +79,7 @@ async def test_message_updates_room_and_other_members(srv, alice, bob, carol, ev
 
 
 async def test_mentions(srv, alice, bob, carol):
+    await count_all_messages(srv)
     room = (await alice.ok("POST", "channels.create", name="mentions", members=["bob", "carol"]))["channel"]
     rid = room["_id"]
     await send(srv, message(rid, alice, "@bob look", mentions=[{"_id": bob.id, "username": "bob"}]))
@@ -186,6 +220,7 @@ async def test_edit_of_last_message_refreshes_it(srv, alice, bob):
 async def test_large_room_costs_a_few_bulk_writes(srv, alice):
     """Messages in a 300-member room: the sender never waits for the counting, which is done with a few
     bulk writes per batch of messages (never one write per member), bursts being counted together."""
+    await count_all_messages(srv)
     room = (await alice.ok("POST", "channels.create", name="crowd"))["channel"]
     db = srv.kernel.db
     ts = datetime.now(UTC)

@@ -11,7 +11,7 @@ from tests.users import create_user
 
 
 async def test_a_message_is_counted_once_across_processes(server_factory, nats_url):
-    env = {"ORBITCHAT_BCRYPT_ROUNDS": "4"}
+    env = {"ORBITCHAT_BCRYPT_ROUNDS": "4", "OVERWRITE_SETTING_Unread_Count": "all_messages"}
     one = await server_factory(plugins=PLUGINS, env=env, broker_url=nats_url)
     two = await server_factory(plugins=PLUGINS, env=env, broker_url=nats_url)
     alice = Caller(one, await create_user(one, "alice"))
