@@ -16,6 +16,7 @@ from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 
+from core.doccache import DocCache
 from core.errors import ApiError, MeteorError
 
 HERE = Path(__file__).parent
@@ -46,6 +47,11 @@ class AuthorizationService:
         # user id -> (_updatedAt, roles) from the latest `watch.users` change of `roles`. A DDP connection
         # keeps the user document it logged in with; this makes a role change apply to it at once.
         self._recent_roles: dict[str, tuple[datetime, list[str]]] = {}
+        # What every check reads: users (roles), rooms (type, DM members), subscriptions (existence, roles).
+        # Dropped on their change events (see core.doccache).
+        self.user_cache = DocCache()
+        self.room_cache = DocCache()
+        self.sub_cache = DocCache()
 
     async def start(self, api: Any) -> None:
         self.api = api
@@ -59,6 +65,8 @@ class AuthorizationService:
         await self.reload()
         await api.broker.subscribe(PERMISSION_CHANGED, self.on_permission_changed)
         await api.broker.subscribe("watch.users", self.on_user_changed)
+        await api.broker.subscribe("watch.rooms", self.on_room_changed)
+        await api.broker.subscribe("watch.subscriptions", self.on_subscription_changed)
 
     # -- seeding --------------------------------------------------------------------------------
     def default_permissions(self) -> dict[str, list[str]]:
@@ -127,10 +135,22 @@ class AuthorizationService:
         else:
             await self.reload()
 
+    def on_room_changed(self, event: Mapping[str, Any]) -> None:
+        rid = ((event or {}).get("room") or {}).get("_id")
+        if isinstance(rid, str):
+            self.room_cache.forget(rid)
+
+    def on_subscription_changed(self, event: Mapping[str, Any]) -> None:
+        sub = (event or {}).get("subscription") or {}
+        rid, uid = sub.get("rid"), (sub.get("u") or {}).get("_id")
+        if isinstance(rid, str) and isinstance(uid, str):
+            self.sub_cache.forget((rid, uid))
+
     def on_user_changed(self, event: Mapping[str, Any]) -> None:
         uid = (event or {}).get("id")
         if not isinstance(uid, str):
             return
+        self.user_cache.forget(uid)
         if event.get("clientAction") == "removed":
             self._recent_roles.pop(uid, None)
             return
@@ -152,8 +172,13 @@ class AuthorizationService:
         return set(user.get("roles") or ())
 
     # -- checks ---------------------------------------------------------------------------------
+    async def subscription(self, user_id: str, rid: str) -> dict[str, Any] | None:
+        """The user's subscription to `rid` as checks need it (its roles), None when not a member."""
+        return await self.sub_cache.get((rid, user_id), lambda: self.subscriptions.find_one(
+            {"rid": rid, "u._id": user_id}, {"roles": 1}))
+
     async def subscription_roles(self, user_id: str, rid: str) -> set[str]:
-        sub = await self.subscriptions.find_one({"rid": rid, "u._id": user_id}, {"roles": 1})
+        sub = await self.subscription(user_id, rid)
         return set((sub or {}).get("roles") or ())
 
     async def check(self, user: Mapping[str, Any] | None, permissions: Iterable[str], rid: str | None,
@@ -182,7 +207,9 @@ class AuthorizationService:
             user_id = user_id.get("_id")
         if not isinstance(user_id, str) or not user_id:
             return None
-        return await self.users.find_one({"_id": user_id}, {"roles": 1, "username": 1, "_updatedAt": 1})
+        uid = user_id
+        return await self.user_cache.get(uid, lambda: self.users.find_one(
+            {"_id": uid}, {"roles": 1, "username": 1, "_updatedAt": 1}))
 
     async def has_permission(self, user_id: Any, permission: str, rid: str | None = None) -> bool:
         return await self.check(await self.user_by_id(user_id), [permission], rid, need_all=True)
@@ -199,7 +226,7 @@ class AuthorizationService:
         user = await self.user_by_id(user_id)
         if user is None or not isinstance(rid, str) or not rid:
             return False
-        room = await self.rooms.find_one({"_id": rid}, {"t": 1, "uids": 1})
+        room = await self.room_cache.get(rid, lambda: self.rooms.find_one({"_id": rid}, {"t": 1, "uids": 1}))
         if room is None:
             return False
         kind = room.get("t")
@@ -209,7 +236,7 @@ class AuthorizationService:
             return True
         if kind not in ("c", "p", "d"):
             return False   # livechat and other room types have their own access rules, not ours
-        return await self.subscriptions.count_documents({"rid": rid, "u._id": user["_id"]}, limit=1) > 0
+        return await self.subscription(user["_id"], rid) is not None
 
     # -- the permission table -------------------------------------------------------------------
     async def list_permissions(self, since: datetime | None = None) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from core.doccache import DocCache
 from core.ratelimit import RateLimiter
 from plugins.messaging.constants import (
     DELETE_EVENT,
@@ -45,6 +46,9 @@ class MessagingService:
         from plugins.messaging.queries import MessageQueries
 
         self.limiter = RateLimiter()
+        # Rooms and senders read on every message; dropped on their change events (see core.doccache).
+        self.room_cache = DocCache()
+        self.user_cache = DocCache()
         self._parser: MentionParser | None = None
         self.guard = RoomGuard(self)
         self.pipeline = MessagePipeline(self)
@@ -61,6 +65,8 @@ class MessagingService:
         self.users = db[USERS]
         self.trash = db[TRASH]
         self.log = api.logger("messaging")
+        await api.broker.subscribe("watch.rooms", self.on_room_changed)
+        await api.broker.subscribe("watch.users", self.on_user_changed)
         # The trash is Rocket.Chat's shared record of deletions; messaging writes only its own entries.
         await self.trash.create_index([("__collection__", 1), ("rid", 1), ("_deletedAt", 1)],
                                       name="__collection___1_rid_1__deletedAt_1")
@@ -93,7 +99,8 @@ class MessagingService:
     async def get_room(self, rid: Any) -> dict[str, Any] | None:
         if not isinstance(rid, str) or not rid:
             return None
-        return await self.rooms.find_one({"_id": rid})
+        room = await self.room_cache.get(rid, lambda: self.rooms.find_one({"_id": rid}))
+        return dict(room) if room is not None else None
 
     async def get_subscription(self, rid: str, user_id: str, projection: dict | None = None) -> dict | None:
         return await self.subscriptions.find_one({"rid": rid, "u._id": user_id}, projection)
@@ -102,8 +109,19 @@ class MessagingService:
         """The acting user with the fields messages need (`name` is not always in the auth context)."""
         if "name" in user and "username" in user:
             return dict(user)
-        doc = await self.users.find_one({"_id": user["_id"]}, USER_FIELDS)
+        uid = user["_id"]
+        doc = await self.user_cache.get(uid, lambda: self.users.find_one({"_id": uid}, USER_FIELDS))
         return {**dict(user), **(doc or {})}
+
+    def on_room_changed(self, event: Any) -> None:
+        rid = ((event or {}).get("room") or {}).get("_id") if isinstance(event, dict) else None
+        if isinstance(rid, str):
+            self.room_cache.forget(rid)
+
+    def on_user_changed(self, event: Any) -> None:
+        uid = event.get("id") if isinstance(event, dict) else None
+        if isinstance(uid, str):
+            self.user_cache.forget(uid)
 
     # -- events ------------------------------------------------------------------------------------------
     async def emit(self, message: dict[str, Any], action: str = "updated") -> None:

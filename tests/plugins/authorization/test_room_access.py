@@ -1,6 +1,7 @@
 """authorization.can_access_room and authorization.add_user_roles / remove_user_roles over the broker."""
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,10 +40,30 @@ async def test_can_access_room(authz):
     assert await call("authorization.can_access_room", member.id, "missing") is False
     assert await call("authorization.can_access_room", "ghost", "pub") is False
     assert await call("authorization.can_access_room", member.id, {"$ne": None}) is False
-    # a guest subscribed to a public room may read it
-    await authz.kernel.db["rocketchat_subscription"].insert_one(
-        {"_id": "s-pub", "rid": "pub", "u": {"_id": guest.id, "username": "visitor"}})
+    # a guest subscribed to a public room may read it: the subscription's change event (what the rooms
+    # service emits after its write) makes the check read it at once
+    sub = {"_id": "s-pub", "rid": "pub", "u": {"_id": guest.id, "username": "visitor"}}
+    await authz.kernel.db["rocketchat_subscription"].insert_one(dict(sub))
+    await authz.kernel.broker.emit("watch.subscriptions", {"clientAction": "inserted", "subscription": sub})
     assert await call("authorization.can_access_room", guest.id, "pub") is True
+
+
+async def test_checks_follow_change_events_and_expire(authz):
+    """Checks keep what they read for a moment (1 s, as Rocket.Chat's role cache): a change event drops it
+    at once; a write that produced no event (another program on the database) is seen once it expires."""
+    member = await create_user(authz, "member")
+    await _rooms(authz, member.id)
+    call = authz.kernel.broker.call
+    db = authz.kernel.db
+    assert await call("authorization.can_access_room", member.id, "priv") is True
+    await db["rocketchat_subscription"].delete_one({"_id": "s-priv"})
+    await authz.kernel.broker.emit("watch.subscriptions", {"clientAction": "removed", "subscription": {
+        "_id": "s-priv", "rid": "priv", "u": {"_id": member.id}}})
+    assert await call("authorization.can_access_room", member.id, "priv") is False
+    assert await call("authorization.can_access_room", member.id, "dm") is True
+    await db["rocketchat_room"].update_one({"_id": "dm"}, {"$set": {"uids": ["someone", "else"]}})
+    await asyncio.sleep(1.1)
+    assert await call("authorization.can_access_room", member.id, "dm") is False
 
 
 async def test_room_scoped_permission_over_the_broker(authz):
@@ -95,7 +116,8 @@ async def test_add_user_roles_refusals(authz, args, code):
 
 
 async def test_broker_checks_read_the_stored_roles(authz):
-    """An announced role change is superseded by a later write of the user document."""
+    """An announced role change is superseded by a later write of the user document, once the checks'
+    cached copy of the user has expired (the write, made directly in the database, announced nothing)."""
     member = await create_user(authz, "member")
     call = authz.kernel.broker.call
     await call("authorization.add_user_roles", member.id, ["admin"])
@@ -103,4 +125,5 @@ async def test_broker_checks_read_the_stored_roles(authz):
     later = datetime.now(UTC) + timedelta(seconds=1)
     await authz.kernel.db["users"].update_one({"_id": member.id},
                                               {"$set": {"roles": ["user"], "_updatedAt": later}})
+    await asyncio.sleep(1.1)
     assert await call("authorization.has_permission", member.id, "delete-user") is False
