@@ -43,7 +43,8 @@ Users are inserted directly into `users` (resume tokens stored hashed, as accoun
 members). Servers run in their own processes (this file re-invoked with `--serve`), the embedded database
 and nats-server too; all of them are stopped when the run ends, however it ends. `--keep-logs DIR` keeps the
 servers' logs; `FANOUT_PROFILE=<file>` makes each OrbitChat process write a CPU profile of every measured
-window (`<file>.<port>.<n>`, for pstats).
+window (`<file>.<port>.<n>`, for pstats); `FANOUT_DBSTATS=<file>` makes it count the database commands it sends
+in each measured window (`<file>.<port>.<n>`, one line per command and collection).
 """
 from __future__ import annotations
 
@@ -102,6 +103,42 @@ async def serve_orbitchat(args: argparse.Namespace) -> None:
     @app.before_serving
     async def _ready() -> None:   # registered after the kernel's own: runs once the kernel has started
         common.announce(port)
+
+    dbstats = os.environ.get("FANOUT_DBSTATS")   # diagnosis: database commands of each measured window
+    if dbstats:
+        from collections import Counter
+
+        from pymongo import monitoring
+
+        class Commands(monitoring.CommandListener):
+            def __init__(self) -> None:
+                self.on, self.counts, self.windows = False, Counter(), 0
+
+            def started(self, event: Any) -> None:
+                if self.on:
+                    target = event.command.get(event.command_name)
+                    self.counts[f"{event.command_name} {target if isinstance(target, str) else ''}"] += 1
+
+            def succeeded(self, event: Any) -> None:
+                pass
+
+            def failed(self, event: Any) -> None:
+                pass
+
+        commands = Commands()
+        monitoring.register(commands)
+
+        def toggle_dbstats() -> None:
+            if commands.on:
+                commands.windows += 1
+                with open(f"{dbstats}.{port}.{commands.windows}", "w") as out:
+                    out.writelines(f"{n:8d} {name}\n" for name, n in commands.counts.most_common())
+                commands.counts.clear()
+            commands.on = not commands.on
+
+        @app.before_serving
+        async def _dbstats() -> None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, toggle_dbstats)
 
     profile = os.environ.get("FANOUT_PROFILE")   # diagnosis: SIGUSR1 starts / stops and dumps a CPU profile
     if profile:
@@ -830,7 +867,7 @@ async def measure(aud: Audience, meter: Meter, window: int, warmup: float, durat
 
 
 def _profile_toggle(aud: Audience) -> None:
-    if os.environ.get("FANOUT_PROFILE"):
+    if os.environ.get("FANOUT_PROFILE") or os.environ.get("FANOUT_DBSTATS"):
         for srv in aud.servers:
             if srv.name.startswith("orbit"):
                 srv.proc.send_signal(signal.SIGUSR1)

@@ -136,8 +136,13 @@ class AuthorizationService:
             await self.reload()
 
     def on_room_changed(self, event: Mapping[str, Any]) -> None:
-        rid = ((event or {}).get("room") or {}).get("_id")
-        if isinstance(rid, str):
+        room = (event or {}).get("room") or {}
+        rid = room.get("_id")
+        if not isinstance(rid, str):
+            return
+        if event.get("clientAction") != "removed" and "t" in room:   # a whole document: keep what checks read
+            self.room_cache.put(rid, {k: room[k] for k in ("_id", "t", "uids") if k in room})
+        else:
             self.room_cache.forget(rid)
 
     def on_subscription_changed(self, event: Mapping[str, Any]) -> None:

@@ -120,8 +120,8 @@ class Scanner:
             lo, lo_incl, last = top - span, True, False
             if after is not None and lo <= after:
                 lo, lo_incl, last = after, after_incl, True
-            elif lo <= b.floor:
-                lo, last = None, True
+            elif lo <= b.floor:   # past the room's start: the last window reaches down to `after`, if any
+                lo, lo_incl, last = after, after_incl, True
             docs = await self._window(b, _cond(lo, lo_incl, hi, hi_incl), -1, projection)
             if _take(docs, accept, out, need):
                 return out
@@ -150,8 +150,8 @@ class Scanner:
             hi, hi_incl, last = bottom + span, False, False
             if before is not None and hi >= before:
                 hi, hi_incl, last = before, before_incl, True
-            elif hi >= ceiling:
-                hi, last = None, True
+            elif hi >= ceiling:   # past now: the last window reaches up to `before`, if any
+                hi, hi_incl, last = before, before_incl, True
             docs = await self._window(b, _cond(lo, lo_incl, hi, hi_incl), 1, projection)
             if _take(docs, accept, out, need):
                 return out

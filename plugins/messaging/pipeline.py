@@ -101,9 +101,8 @@ class MessagePipeline:
         check_custom_fields(message.get("customFields"), bool(s.setting("Message_CustomFields_Enabled")),
                             str(s.setting("Message_CustomFields", "")))
         message.update(rid=room["_id"], u=user_ref(user))
-        existing = await self._existing(message.get("_id"), user)
-        if existing is not None:
-            return existing
+        # A client-chosen `_id` already stored (a client retrying) is found by the insert's duplicate key,
+        # not by a read before every message.
         message.setdefault("_id", random_id())
         check_attachments(message.get("attachments"))
         message = await self._hooks("sent", message, room, ctx)

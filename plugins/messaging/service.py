@@ -114,8 +114,13 @@ class MessagingService:
         return {**dict(user), **(doc or {})}
 
     def on_room_changed(self, event: Any) -> None:
-        rid = ((event or {}).get("room") or {}).get("_id") if isinstance(event, dict) else None
-        if isinstance(rid, str):
+        room = (event or {}).get("room") if isinstance(event, dict) else None
+        rid = room.get("_id") if isinstance(room, dict) else None
+        if not isinstance(rid, str):
+            return
+        if event.get("clientAction") != "removed" and "t" in room:   # a whole document: keep it
+            self.room_cache.put(rid, room)
+        else:
             self.room_cache.forget(rid)
 
     def on_user_changed(self, event: Any) -> None:

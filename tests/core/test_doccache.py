@@ -46,3 +46,44 @@ async def test_size_bound():
     for i in range(10):
         await cache.get(i, lambda i=i: asyncio.sleep(0, i))
     assert len(cache) <= 3
+
+
+async def test_concurrent_misses_share_one_load_and_put_replaces():
+    cache = DocCache(ttl=60)
+    loads = 0
+    gate = asyncio.Event()
+
+    async def load():
+        nonlocal loads
+        loads += 1
+        await gate.wait()
+        return "doc"
+
+    waiters = [asyncio.create_task(cache.get("k", load)) for _ in range(5)]
+    await asyncio.sleep(0)
+    gate.set()
+    assert await asyncio.gather(*waiters) == ["doc"] * 5 and loads == 1
+    cache.put("k", "newer")            # an event carrying the whole new document
+    assert await cache.get("k", load) == "newer" and loads == 1
+
+
+async def test_a_failed_shared_load_is_retried_by_waiters():
+    cache = DocCache(ttl=60)
+    gate = asyncio.Event()
+    calls = 0
+
+    async def flaky():
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await gate.wait()
+            raise RuntimeError("database hiccup")
+        return "ok"
+
+    first = asyncio.create_task(cache.get("k", flaky))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(cache.get("k", flaky))
+    await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(first, second, return_exceptions=True)
+    assert isinstance(results[0], RuntimeError) and results[1] == "ok"
