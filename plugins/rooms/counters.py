@@ -24,6 +24,11 @@ from plugins.rooms.store import RoomStore, now
 log = logging.getLogger("orbitchat.rooms")
 
 GROUP_MENTIONS = ("all", "here")
+# A busy room's counters are written at most this often (seconds): the messages in between are counted
+# together, so a room's counter writes cost the database a bounded share whatever the message rate.
+BATCH_INTERVAL = 0.05
+KNOWN_KINDS = 10_000     # room types remembered (a room's type never changes)
+FEW_MEMBERS = 50         # members updated by id; more by the (rid, alert) / (rid, open) indexes
 
 
 def mentions_of(message: Mapping[str, Any], sender: str) -> tuple[list[str], bool]:
@@ -99,14 +104,7 @@ class Batch:
                 self.restore = {"alert": bool(before.get("alert")), "open": bool(before.get("open"))}
         else:
             self.per_user.pop(lone, None)   # nothing room-wide reached the sender: nothing to correct
-            waiting: set[str] = set()
-            for flag in ("alert", "open"):
-                cursor = subs.find({"rid": rid, flag: {"$in": [False, None]}}, {"u._id": 1})
-                waiting.update([d["u"]["_id"] async for d in cursor if isinstance(d.get("u"), dict)])
-            waiting.discard(lone)
-            if waiting:
-                await subs.update_many({"rid": rid, "u._id": {"$in": sorted(waiting)}}, {"$set": flags})
-                touched.update(waiting)
+            touched = await self._raise_flags(subs, rid, lone, flags)
         groups: defaultdict[tuple, list[str]] = defaultdict(list)
         for uid, delta in self.per_user.items():
             key = tuple(sorted((k, v) for k, v in delta.items() if v))
@@ -125,11 +123,27 @@ class Batch:
                 touched.update(uids)
         return touched
 
-
-# A busy room's counters are written at most this often (seconds): the messages in between are counted
-# together, so a room's counter writes cost the database a bounded share whatever the message rate.
-BATCH_INTERVAL = 0.05
-KNOWN_KINDS = 10_000     # room types remembered (a room's type never changes)
+    @staticmethod
+    async def _raise_flags(subs: Any, rid: str, lone: str | None, flags: dict[str, Any]) -> set[str]:
+        """Alert (and open) every member but a lone sender who is not alerted yet; returns who changed."""
+        waiting: dict[str, set[str]] = {}
+        for flag in ("alert", "open"):
+            cursor = subs.find({"rid": rid, flag: {"$in": [False, None]}}, {"u._id": 1})
+            waiting[flag] = {d["u"]["_id"] async for d in cursor if isinstance(d.get("u"), dict)}
+        changed = (waiting["alert"] | waiting["open"]) - {lone}
+        if not changed:
+            return changed
+        if len(changed) <= FEW_MEMBERS:
+            await subs.update_many({"rid": rid, "u._id": {"$in": sorted(changed)}}, {"$set": flags})
+            return changed
+        # Many: by the indexed flags rather than a long `$in`, then the sender's own flags put back.
+        await subs.update_many({"rid": rid, "alert": {"$in": [False, None]}}, {"$set": flags})
+        await subs.update_many({"rid": rid, "open": {"$in": [False, None]}},
+                               {"$set": {"open": True, "_updatedAt": flags["_updatedAt"]}})
+        own = {flag: False for flag in ("alert", "open") if lone in waiting[flag]}
+        if own:
+            await subs.update_many({"rid": rid, "u._id": lone}, {"$set": own})
+        return changed
 
 
 class Counters:

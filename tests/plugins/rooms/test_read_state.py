@@ -267,3 +267,20 @@ def users_caller(user: dict):
         id = user["_id"]
         username = user["username"]
     return Sender
+
+
+async def test_many_members_alerted_by_index_sender_untouched(srv, alice):
+    """More members to alert than are worth naming one by one: they are updated through the (rid, alert)
+    and (rid, open) indexes, and the sender's own flags are put back as they were."""
+    room = (await alice.ok("POST", "channels.create", name="hall"))["channel"]
+    db = srv.kernel.db
+    ts = datetime.now(UTC)
+    await db["rocketchat_subscription"].insert_many([
+        {"_id": random_id(), "rid": room["_id"], "u": {"_id": f"m{i:03d}", "username": f"m{i:03d}"}, "t": "c",
+         "ts": ts, "open": i % 2 == 0, "alert": False, "unread": 0, "_updatedAt": ts} for i in range(80)])
+    await db["rocketchat_subscription"].update_one({"rid": room["_id"], "u._id": alice.id},
+                                                   {"$set": {"alert": False, "open": False}})
+    await send(srv, message(room["_id"], alice, "hello hall"))
+    subs = {s["u"]["_id"]: s async for s in db["rocketchat_subscription"].find({"rid": room["_id"]})}
+    assert all(s["alert"] is True and s["open"] is True for uid, s in subs.items() if uid != alice.id)
+    assert (subs[alice.id]["alert"], subs[alice.id]["open"]) == (False, False)
