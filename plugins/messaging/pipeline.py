@@ -111,7 +111,7 @@ class MessagePipeline:
         message["urls"] = urls_in(message.get("msg", "")) if parse_urls else []
         message["_updatedAt"] = now()
         try:
-            await s.messages.insert_one(message)
+            await s.inserts.insert(message)
         except DuplicateKeyError:
             existing = await self._existing(message["_id"], user)
             if existing is None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from core.batching import InsertBatcher
 from core.doccache import DocCache
 from core.ratelimit import RateLimiter
 from plugins.messaging.constants import (
@@ -60,6 +61,7 @@ class MessagingService:
         self.api = api
         db = api.db
         self.messages = db[MESSAGES]
+        self.inserts = InsertBatcher(self.messages)   # concurrent sends share one insert_many
         self.rooms = db[ROOMS]
         self.subscriptions = db[SUBSCRIPTIONS]
         self.users = db[USERS]
