@@ -10,16 +10,20 @@ _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 
 
 _LIMIT = 256 - 256 % len(_ID_ALPHABET)   # bytes at or above this would bias the alphabet: skipped
+# byte -> alphabet character, and the bytes to drop, for one C-level `bytes.translate` per id
+_ID_TABLE = bytes(ord(_ID_ALPHABET[b % len(_ID_ALPHABET)]) for b in range(256))
+_ID_BIASED = bytes(range(_LIMIT, 256))
 
 
 def random_id(length: int = 17) -> str:
     """Meteor's `Random.id()`: 17 characters from an unambiguous alphabet (Rocket.Chat's `_id` format).
 
-    One `token_bytes` call instead of a `secrets.choice` per character: ids are made on every request."""
-    out: list[str] = []
+    One `token_bytes` call mapped by `bytes.translate` (biased bytes dropped) instead of a `secrets.choice`
+    per character: ids are made on every request."""
+    out = b""
     while len(out) < length:
-        out.extend(_ID_ALPHABET[b % len(_ID_ALPHABET)] for b in secrets.token_bytes(length + 8) if b < _LIMIT)
-    return "".join(out[:length])
+        out += secrets.token_bytes(length + 8).translate(_ID_TABLE, _ID_BIASED)
+    return out[:length].decode()
 
 
 @dataclass(frozen=True)

@@ -82,3 +82,14 @@ def ejson_decode(value: Any) -> Any:
 
 def ejson_loads(data: bytes | str) -> Any:
     return ejson_decode(orjson.loads(data))
+
+
+def copy_tree(value: Any) -> Any:
+    """A copy of a JSON-like document (dicts and lists copied, scalars and datetimes shared: immutable),
+    several times cheaper than `copy.deepcopy`, which also handles what documents never contain."""
+    kind = type(value)
+    if kind is dict:
+        return {k: copy_tree(v) for k, v in value.items()}
+    if kind is list:
+        return [copy_tree(v) for v in value]
+    return value

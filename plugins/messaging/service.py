@@ -6,13 +6,13 @@ once `start(api)` has run.
 """
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from core.batching import InsertBatcher
 from core.doccache import DocCache
+from core.jsonutil import copy_tree
 from core.ratelimit import RateLimiter
 from plugins.messaging.constants import (
     DELETE_EVENT,
@@ -133,7 +133,7 @@ class MessagingService:
     # -- events ------------------------------------------------------------------------------------------
     async def emit(self, message: dict[str, Any], action: str = "updated") -> None:
         """`watch.messages`: rooms keeps its counters from it, ddp_streamer fans it out to clients."""
-        await self.api.emit_watch(MESSAGE_EVENT, {"clientAction": action, "message": copy.deepcopy(message)})
+        await self.api.emit_watch(MESSAGE_EVENT, {"clientAction": action, "message": copy_tree(message)})
 
     async def emit_deleted(self, rid: str, mid: str) -> None:
         await self.api.broker.emit(DELETE_EVENT, {"rid": rid, "_id": mid})

@@ -28,7 +28,7 @@ GROUP_MENTIONS = ("all", "here")
 # together, so a room's counter writes cost the database a bounded share whatever the message rate.
 BATCH_INTERVAL = 0.05
 KNOWN_KINDS = 10_000     # room types remembered (a room's type never changes)
-FEW_MEMBERS = 50         # members updated by id; more by the (rid, alert) / (rid, open) indexes
+FEW_MEMBERS = 50         # members updated by id; more through the (rid, alert) index
 
 
 def mentions_of(message: Mapping[str, Any], sender: str) -> tuple[list[str], bool]:
@@ -89,8 +89,8 @@ class Batch:
         Without a room-wide increment only members not yet alerted (or with the room closed) change, as
         Rocket.Chat's `setAlertForRoomIdExcludingUserId` / `setOpenForRoomIdExcludingUserId`: in a busy
         room most messages touch no subscription at all. Every query is an equality or `$in` on an indexed
-        prefix ((rid, alert), (rid, open), (rid, u._id)), never `$ne`/`$or`, which would make a
-        database scan the whole collection."""
+        prefix ((rid, alert), (rid, u._id)), never `$ne`/`$or`, which would make a database scan the whole
+        collection."""
         flags = {"alert": True, "open": True, "_updatedAt": stamp}
         lone = next(iter(self.senders)) if len(self.senders) == 1 else None
         touched: set[str] | None = set()
@@ -125,24 +125,22 @@ class Batch:
 
     @staticmethod
     async def _raise_flags(subs: Any, rid: str, lone: str | None, flags: dict[str, Any]) -> set[str]:
-        """Alert (and open) every member but a lone sender who is not alerted yet; returns who changed."""
-        waiting: dict[str, set[str]] = {}
-        for flag in ("alert", "open"):
-            cursor = subs.find({"rid": rid, flag: {"$in": [False, None]}}, {"u._id": 1})
-            waiting[flag] = {d["u"]["_id"] async for d in cursor if isinstance(d.get("u"), dict)}
-        changed = (waiting["alert"] | waiting["open"]) - {lone}
+        """Alert (and open) every member but a lone sender who is not alerted yet; returns who changed.
+        Closing a room (`hide`, archiving) clears its alert too, so a member with the room closed is
+        never alerted: the (rid, alert) index finds every member this message changes."""
+        cursor = subs.find({"rid": rid, "alert": {"$in": [False, None]}}, {"u._id": 1, "open": 1})
+        waiting = {d["u"]["_id"]: d.get("open") async for d in cursor if isinstance(d.get("u"), dict)}
+        changed = set(waiting) - {lone}
         if not changed:
             return changed
         if len(changed) <= FEW_MEMBERS:
             await subs.update_many({"rid": rid, "u._id": {"$in": sorted(changed)}}, {"$set": flags})
             return changed
-        # Many: by the indexed flags rather than a long `$in`, then the sender's own flags put back.
+        # Many: by the indexed flag rather than a long `$in`, then the sender's own flags put back.
         await subs.update_many({"rid": rid, "alert": {"$in": [False, None]}}, {"$set": flags})
-        await subs.update_many({"rid": rid, "open": {"$in": [False, None]}},
-                               {"$set": {"open": True, "_updatedAt": flags["_updatedAt"]}})
-        own = {flag: False for flag in ("alert", "open") if lone in waiting[flag]}
-        if own:
-            await subs.update_many({"rid": rid, "u._id": lone}, {"$set": own})
+        if lone in waiting:
+            await subs.update_many({"rid": rid, "u._id": lone}, {"$set": {"alert": False,
+                                                                          "open": bool(waiting[lone])}})
         return changed
 
 

@@ -85,8 +85,7 @@ class Subscription(Document):
         indexes: ClassVar[list[IndexModel]] = [
             IndexModel([("rid", ASCENDING), ("u._id", ASCENDING)], name="rid_1_u._id_1", unique=True),
             IndexModel([("u._id", ASCENDING), ("_updatedAt", DESCENDING)], name="u._id_1__updatedAt_-1"),
-            # Per-message counters touch only members not yet alerted / with the room closed, and announce
+            # Per-message counters touch only members not yet alerted, and announce
             # only what they changed: these find them without reading every member.
             IndexModel([("rid", ASCENDING), ("alert", ASCENDING), ("u._id", ASCENDING)], name="rid_1_alert_1_u._id_1"),
-            IndexModel([("rid", ASCENDING), ("open", ASCENDING), ("u._id", ASCENDING)], name="rid_1_open_1_u._id_1"),
         ]
