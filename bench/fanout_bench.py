@@ -88,7 +88,7 @@ BIG_FRAME = 64          # counting sockets: text frames at least this long are d
 async def serve_orbitchat(args: argparse.Namespace) -> None:
     from core.app import create_app
     from core.config import Config
-    from core.server import listening_socket, run
+    from core.server import listening_socket, run, settle_heap
 
     if args.nats_prefix:
         os.environ["ORBITCHAT_NATS_PREFIX"] = args.nats_prefix   # read by the NATS transport
@@ -102,6 +102,7 @@ async def serve_orbitchat(args: argparse.Namespace) -> None:
 
     @app.before_serving
     async def _ready() -> None:   # registered after the kernel's own: runs once the kernel has started
+        settle_heap()             # as `orbitchat serve` does
         common.announce(port)
 
     dbstats = os.environ.get("FANOUT_DBSTATS")   # diagnosis: database commands of each measured window
@@ -269,13 +270,14 @@ async def serve_bare(args: argparse.Namespace) -> None:
     from hypercorn.asyncio import serve
 
     from core.config import Config
-    from core.server import decline_ws_compression, hypercorn_config, listening_socket
+    from core.server import decline_ws_compression, hypercorn_config, listening_socket, settle_heap
 
     sock = listening_socket(port=args.port)
     port = sock.getsockname()[1]
     decline_ws_compression()                           # as core.server.run does for OrbitChat
     hc = hypercorn_config(Config(port=port), sock)     # the very same Hypercorn settings
     stop = common.stop_event()
+    settle_heap()                                      # as OrbitChat's server does
     common.announce(port)
     await serve(bare_app(), hc, shutdown_trigger=stop.wait)
 

@@ -23,7 +23,7 @@ def _services(value: str) -> tuple[str, ...] | None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from core import storage
     from core.app import create_app, kernel_of
-    from core.server import run
+    from core.server import run, settle_heap
 
     config = Config.from_env(host=args.host, port=args.port, data_dir=Path(args.data_dir),
                              services=_services(args.services), lock_path=Path(args.lock),
@@ -47,6 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"OrbitChat {VERSION} listening on http://{config.host}:{config.port}", flush=True)
         print(f"  database: {db} (db {config.db_name})", flush=True)
         print(f"  plugins:  {', '.join(kernel.plugin_names) or '(none)'}", flush=True)
+        settle_heap()
 
     async def main() -> None:
         stop = asyncio.Event()

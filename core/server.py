@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 
 import hypercorn.protocol.ws_stream as hypercorn_ws
@@ -38,6 +39,15 @@ def hypercorn_config(config: Config, sock: socket.socket | None = None) -> Hyper
     hc.graceful_timeout = 5
     hc.keep_alive_timeout = 30
     return hc
+
+
+def settle_heap() -> None:
+    """Once a server process has started: collect, then move everything start-up allocated (modules,
+    plugins, schemas: it lives as long as the process) out of the collector's sight (`gc.freeze`). A full
+    collection then scans only what serving allocates: the 100 ms pauses a full scan of the start-up heap
+    cost every few seconds under load (a message's p99) become a few milliseconds."""
+    gc.collect()
+    gc.freeze()
 
 
 def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
