@@ -28,7 +28,7 @@ GROUP_MENTIONS = ("all", "here")
 # together, so a room's counter writes cost the database a bounded share whatever the message rate.
 BATCH_INTERVAL = 0.05
 KNOWN_KINDS = 10_000     # room types remembered (a room's type never changes)
-FEW_MEMBERS = 50         # members updated by id; more through the (rid, alert) index
+CHUNK = 16               # members alerted per write
 
 
 def mentions_of(message: Mapping[str, Any], sender: str) -> tuple[list[str], bool]:
@@ -128,20 +128,12 @@ class Batch:
         """Alert (and open) every member but a lone sender who is not alerted yet; returns who changed.
         Closing a room (`hide`, archiving) clears its alert too, so a member with the room closed is
         never alerted: the (rid, alert) index finds every member this message changes."""
-        cursor = subs.find({"rid": rid, "alert": {"$in": [False, None]}}, {"u._id": 1, "open": 1})
-        waiting = {d["u"]["_id"]: d.get("open") async for d in cursor if isinstance(d.get("u"), dict)}
-        changed = set(waiting) - {lone}
-        if not changed:
-            return changed
-        if len(changed) <= FEW_MEMBERS:
-            await subs.update_many({"rid": rid, "u._id": {"$in": sorted(changed)}}, {"$set": flags})
-            return changed
-        # Many: by the indexed flag rather than a long `$in`, then the sender's own flags put back.
-        await subs.update_many({"rid": rid, "alert": {"$in": [False, None]}}, {"$set": flags})
-        if lone in waiting:
-            await subs.update_many({"rid": rid, "u._id": lone}, {"$set": {"alert": False,
-                                                                          "open": bool(waiting[lone])}})
-        return changed
+        cursor = subs.find({"rid": rid, "alert": {"$in": [False, None]}}, {"u._id": 1})
+        waiting = {d["u"]["_id"] async for d in cursor if isinstance(d.get("u"), dict)}
+        changed = sorted(set(waiting) - {lone})
+        for i in range(0, len(changed), CHUNK):   # small writes: none holds the database for long
+            await subs.update_many({"rid": rid, "u._id": {"$in": changed[i:i + CHUNK]}}, {"$set": flags})
+        return set(changed)
 
 
 class Counters:

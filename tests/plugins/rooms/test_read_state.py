@@ -270,8 +270,8 @@ def users_caller(user: dict):
 
 
 async def test_many_members_alerted_by_index_sender_untouched(srv, alice):
-    """More members to alert than are worth naming one by one: they are updated through the (rid, alert)
-    index, and the sender's own flags are put back as they were."""
+    """Many members to alert: found through the (rid, alert) index and updated a few at a time (no write
+    holds the database for long); the sender's own flags are left as they were."""
     room = (await alice.ok("POST", "channels.create", name="hall"))["channel"]
     db = srv.kernel.db
     ts = datetime.now(UTC)
