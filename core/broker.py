@@ -51,11 +51,17 @@ class Transport(ABC):
     async def listen(self, event: str) -> None:
         """Make sure events named `event` reach this process."""
 
+    async def listen_group(self, event: str, group: str) -> None:
+        """Make sure `event` reaches the `group` listeners of exactly one process among those that have
+        some. A transport that cannot share out events delivers them to every process's group."""
+        await self.listen(event)
+
 
 class Broker:
     def __init__(self, transport: Transport | None = None, call_timeout: float = 10.0) -> None:
         self._actions: dict[str, Action] = {}
         self._listeners: dict[str, list[Listener]] = defaultdict(list)
+        self._groups: dict[tuple[str, str], list[Listener]] = defaultdict(list)
         self.call_timeout = call_timeout
         self.transport = transport or LocalTransport()
         self.transport.bind(self)
@@ -84,24 +90,40 @@ class Broker:
         return await handler(*args, **kwargs)
 
     # -- events ---------------------------------------------------------------------------------
-    async def subscribe(self, event: str, listener: Listener) -> Callable[[], None]:
-        first = not self._listeners[event]
-        self._listeners[event].append(listener)
+    async def subscribe(self, event: str, listener: Listener, group: str | None = None) -> Callable[[], None]:
+        """Listen to `event` in this process. With a `group`, work meant to be done once however many
+        processes run the service (counting a message): of the processes listening in that group, one
+        receives each event."""
+        listeners = self._listeners[event] if group is None else self._groups[(event, group)]
+        first = not listeners
+        listeners.append(listener)
         if first:
-            await self.transport.listen(event)
+            await (self.transport.listen(event) if group is None else self.transport.listen_group(event, group))
 
         def unsubscribe() -> None:
-            if listener in self._listeners.get(event, []):
-                self._listeners[event].remove(listener)
+            if listener in listeners:
+                listeners.remove(listener)
 
         return unsubscribe
 
     async def emit(self, event: str, payload: Any = None) -> None:
         await self.transport.publish(event, payload)
 
-    async def deliver(self, event: str, payload: Any) -> None:
-        """Hand an event to this process's listeners, in subscription order, each isolated."""
-        for listener in list(self._listeners.get(event, ())):
+    async def deliver(self, event: str, payload: Any, groups: bool = True) -> None:
+        """Hand an event to this process's listeners, in subscription order, each isolated; `groups`: its
+        group listeners too (the transport delivers them itself when it shares events out)."""
+        await self._run(event, self._listeners.get(event, ()), payload)
+        if groups and self._groups:
+            for (name, _), listeners in list(self._groups.items()):
+                if name == event:
+                    await self._run(event, listeners, payload)
+
+    async def deliver_group(self, event: str, group: str, payload: Any) -> None:
+        await self._run(event, self._groups.get((event, group), ()), payload)
+
+    @staticmethod
+    async def _run(event: str, listeners: Any, payload: Any) -> None:
+        for listener in list(listeners):
             try:
                 result = listener(payload)
                 if asyncio.iscoroutine(result):
@@ -129,4 +151,7 @@ class LocalTransport(Transport):
         return None
 
     async def listen(self, event: str) -> None:
+        return None
+
+    async def listen_group(self, event: str, group: str) -> None:
         return None

@@ -51,15 +51,20 @@ class NatsTransport(Transport):
         self.instance = random_id(12)
         self.nc: Any = None
         self._subs: list[Any] = []
-        self._pending: list[tuple[str, str]] = []   # (kind, name) asked for before start()
+        self._pending: list[tuple[str, str, str]] = []   # (kind, name, group) asked for before start()
         self._tasks: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         self.nc = await nats.connect(self.url, name=f"orbitchat-{self.instance}", max_reconnect_attempts=-1,
                                      reconnect_time_wait=0.5)
         pending, self._pending = self._pending, []
-        for kind, name in pending:
-            await (self.serve(name) if kind == "act" else self.listen(name))
+        for kind, name, group in pending:
+            if kind == "act":
+                await self.serve(name)
+            elif group:
+                await self.listen_group(name, group)
+            else:
+                await self.listen(name)
 
     async def stop(self) -> None:
         if self.nc is not None:
@@ -74,11 +79,13 @@ class NatsTransport(Transport):
         if self.nc is not None:
             data = jsonutil.ejson_dumps(payload)
             await self.nc.publish(f"{self.prefix}.evt.{event}", data, headers={ORIGIN: self.instance})
-        await self._broker.deliver(event, payload)
+            await self._broker.deliver(event, payload, groups=False)   # groups: through their queue, below
+        else:
+            await self._broker.deliver(event, payload)
 
     async def listen(self, event: str) -> None:
         if self.nc is None:
-            self._pending.append(("evt", event))
+            self._pending.append(("evt", event, ""))
             return
 
         async def on_event(msg: Any) -> None:
@@ -89,9 +96,27 @@ class NatsTransport(Transport):
             except ValueError:
                 log.error("undecodable event on %s", msg.subject)
                 return
-            await self._broker.deliver(event, payload)
+            await self._broker.deliver(event, payload, groups=False)
 
         self._subs.append(await self.nc.subscribe(f"{self.prefix}.evt.{event}", cb=on_event))
+
+    async def listen_group(self, event: str, group: str) -> None:
+        """A NATS queue group per listener group: one subscribed process gets each event, this one
+        included when it published it."""
+        if self.nc is None:
+            self._pending.append(("evt", event, group))
+            return
+
+        async def on_event(msg: Any) -> None:
+            try:
+                payload = jsonutil.ejson_loads(msg.data)
+            except ValueError:
+                log.error("undecodable event on %s", msg.subject)
+                return
+            await self._broker.deliver_group(event, group, payload)
+
+        self._subs.append(await self.nc.subscribe(f"{self.prefix}.evt.{event}", queue=f"grp.{group}",
+                                                  cb=on_event))
 
     # -- actions --------------------------------------------------------------------------------
     async def request(self, action: str, args: list[Any], kwargs: dict[str, Any], timeout: float) -> Any:
@@ -111,7 +136,7 @@ class NatsTransport(Transport):
 
     async def serve(self, action: str) -> None:
         if self.nc is None:
-            self._pending.append(("act", action))
+            self._pending.append(("act", action, ""))
             return
 
         async def handle(msg: Any) -> None:

@@ -6,7 +6,6 @@ SUBSCRIPTIONS = "rocketchat_subscription"
 MESSAGES = "rocketchat_message"
 TRASH = "rocketchat__trash"
 USERS = "users"
-COUNTED = "orbitchat_rooms_counted"   # message ids already counted (only with a multi-process broker)
 
 ROOM_EVENT = "watch.rooms"
 SUBSCRIPTION_EVENT = "watch.subscriptions"

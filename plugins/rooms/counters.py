@@ -15,10 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pymongo.errors import BulkWriteError
-
-from core.broker import LocalTransport
-from plugins.rooms.constants import COUNTED, MESSAGES
+from plugins.rooms.constants import MESSAGES
 from plugins.rooms.store import RoomStore, now
 
 log = logging.getLogger("orbitchat.rooms")
@@ -188,27 +185,12 @@ class Counters:
         kind = await self.room_kind(rid)
         if kind is None:
             return
-        new = await self.claim([m for action, m in items if action == "inserted"])
+        new = [m for action, m in items if action == "inserted"]
         if new:
             await self.on_new_messages(rid, kind, new)
         for action, message in items:
             if action == "updated":
                 await self.on_updated_message(message)
-
-    async def claim(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Several OrbitChat processes all receive every `watch.messages` event; each new message must be
-        counted once. Across processes the first to record the message id counts it; in one process
-        (the in-process broker) there is nobody to race and nothing is recorded."""
-        if not messages or isinstance(self.store.api.broker.transport, LocalTransport):
-            return messages
-        ts = now()
-        docs = [{"_id": m.get("_id"), "rid": m.get("rid"), "ts": ts} for m in messages if m.get("_id")]
-        try:
-            await self.store.db[COUNTED].insert_many(docs, ordered=False)
-        except BulkWriteError as err:
-            lost = {docs[e["index"]]["_id"] for e in err.details.get("writeErrors", []) if e.get("code") == 11000}
-            return [m for m in messages if m.get("_id") not in lost]
-        return messages
 
     async def on_new_messages(self, rid: str, kind: str, messages: list[dict[str, Any]]) -> None:
         regular = [m for m in messages if not m.get("t") and not m.get("_hidden")]

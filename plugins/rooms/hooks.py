@@ -4,13 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from core import hookimpl
-from core.broker import LocalTransport
 from core.context import Context
 from core.errors import MeteorError
 from plugins.rooms import methods as ddp_methods
 from plugins.rooms import routes as rest_routes
 from plugins.rooms import team_links
-from plugins.rooms.constants import COUNTED, MESSAGE_EVENT, PERMISSIONS, SETTINGS
+from plugins.rooms.constants import MESSAGE_EVENT, PERMISSIONS, SETTINGS
 from plugins.rooms.models import Room, Subscription
 from plugins.rooms.service import RoomsService
 
@@ -50,12 +49,10 @@ class Plugin:
                    "set_team_default": self._set_team_default}
         for name, action in actions.items():
             await api.broker.register(f"rooms.{name}", action)
-        await api.broker.subscribe(MESSAGE_EVENT, self.service.counters.on_message_event)
+        # Each message is counted once, by one of the processes running this service.
+        await api.broker.subscribe(MESSAGE_EVENT, self.service.counters.on_message_event, group="rooms.counters")
         await api.broker.subscribe("user.nameChanged", self.service.people.on_name_changed)
         await api.broker.subscribe("user.deleted", self.service.people.on_user_deleted)
-        if not isinstance(api.broker.transport, LocalTransport):
-            # Claims of counted messages (several processes) only need to outlive event delivery.
-            await api.db[COUNTED].create_index("ts", expireAfterSeconds=2 * 86400)
 
     @hookimpl
     async def orbitchat_shutdown(self) -> None:

@@ -57,3 +57,39 @@ async def test_call_served_by_other_process(pair):
     assert err.value.error_type == "error-room-not-found"
     with pytest.raises(ServiceNotFound):
         await a.call("nobody.serves.this")
+
+
+async def test_group_listeners_share_events_out(pair, nats_url):
+    """Listeners in a group: each event reaches exactly one process (the publisher's included); plain
+    listeners still get every event in every process."""
+    a, b = pair
+    third = Broker(NatsTransport(nats_url, a.transport.prefix))   # a process with no group listener
+    await third.start()
+    counted: dict[str, list] = {"a": [], "b": []}
+    everyone: list = []
+    await a.subscribe("watch.messages", counted["a"].append, group="rooms.counters")
+    await b.subscribe("watch.messages", counted["b"].append, group="rooms.counters")
+    await b.subscribe("watch.messages", everyone.append)
+    await asyncio.sleep(0.1)
+    for i in range(40):
+        await (a if i % 2 else third).emit("watch.messages", {"n": i})
+    for _ in range(100):
+        if len(counted["a"]) + len(counted["b"]) >= 40 and len(everyone) >= 40:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)
+    got = sorted(e["n"] for e in counted["a"] + counted["b"])
+    assert got == list(range(40))                       # each event counted once
+    assert counted["a"] and counted["b"]                # shared out between the two
+    assert sorted(e["n"] for e in everyone) == list(range(40))
+    await third.stop()
+
+
+async def test_group_listeners_in_one_process():
+    broker = Broker()
+    got: list = []
+    plain: list = []
+    await broker.subscribe("evt", got.append, group="g")
+    await broker.subscribe("evt", plain.append)
+    await broker.emit("evt", {"x": 1})
+    assert got == [{"x": 1}] and plain == [{"x": 1}]
