@@ -15,6 +15,8 @@ from plugins.presence.service import PresenceService, now
 
 log = logging.getLogger("orbitchat.presence")
 
+REFRESH_CHUNK = 50     # sessions read and refreshed per database command
+
 
 class Maintenance:
     def __init__(self, service: PresenceService) -> None:
@@ -55,7 +57,8 @@ class Maintenance:
         """Touch this process's connections; drop records of closed sockets, restore missing ones."""
         svc, iid = self.service, self.service.instance_id
         recorded: dict[str, str] = {}
-        async for doc in svc.sessions.find({"connections.instanceId": iid}, {"connections": 1}):
+        cursor = svc.sessions.find({"connections.instanceId": iid}, {"connections": 1}).batch_size(REFRESH_CHUNK)
+        async for doc in cursor:
             for conn in doc.get("connections") or []:
                 if conn.get("instanceId") == iid and isinstance(conn.get("id"), str):
                     recorded[conn["id"]] = doc["_id"]
@@ -69,8 +72,11 @@ class Maintenance:
             if conn_id not in recorded and svc.local.get(conn_id) == uid:   # reaped while we stalled
                 await svc.insert_connection(uid, conn_id)
                 touched.add(uid)
-        if recorded or svc.local:
-            await svc.sessions.update_many({"connections.instanceId": iid},
+        # A few users per write: one write over thousands of sessions would hold the database for seconds,
+        # and every message sent meanwhile would wait for it.
+        users = sorted(set(recorded.values()) | set(svc.local.values()))
+        for i in range(0, len(users), REFRESH_CHUNK):
+            await svc.sessions.update_many({"_id": {"$in": users[i:i + REFRESH_CHUNK]}},
                                            {"$set": {"connections.$[c]._updatedAt": now()}},
                                            array_filters=[{"c.instanceId": iid}])
         for uid in touched:

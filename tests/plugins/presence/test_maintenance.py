@@ -116,3 +116,20 @@ async def test_refresh_repairs_drift(start):
     # A record of this instance for a socket it no longer has (a lost disconnect): it goes.
     await add_foreign_connection(srv, frank.id, "ghost", svc.instance_id, age_s=0)
     await wait_connections(srv, frank, lambda cs: [c["id"] for c in cs] == [client.session])
+
+
+async def test_refresh_reaches_every_session_a_few_at_a_time(start):
+    """More sessions than one refresh write takes: every one of them is refreshed all the same."""
+    from plugins.presence.maintenance import REFRESH_CHUNK
+
+    srv = await start(env=FAST_PRESENCE)
+    svc = presence_plugin(srv).service
+    count = 2 * REFRESH_CHUNK + 7
+    for i in range(count):   # live sockets of this process (as its connection table knows them)
+        await add_foreign_connection(srv, f"user{i}", f"conn{i}", svc.instance_id, age_s=0)
+        svc.local[f"conn{i}"] = f"user{i}"
+    marked = datetime.now(UTC)
+    sessions = srv.kernel.db["usersSessions"]
+    async with asyncio.timeout(10):
+        while await sessions.count_documents({"connections._updatedAt": {"$gt": marked}}) < count:
+            await asyncio.sleep(0.2)
