@@ -68,7 +68,7 @@ class Kernel:
             self.embedded = storage.EmbeddedDatabase(cfg.data_dir / "db")
             self.embedded.start()
             self.db_url = self.embedded.url
-        self.client = storage.make_client(self.db_url)
+        self.client = await storage.connect(self.db_url)
         self.db = self.client[cfg.db_name]
         await self._collect()
         await init_beanie(database=self.db, document_models=self.models)

@@ -102,8 +102,28 @@ class EmbeddedDatabase:
             proc.wait()
 
 
-def make_client(url: str) -> AsyncMongoClient:
-    return AsyncMongoClient(url, tz_aware=True, uuidRepresentation="standard", serverSelectionTimeoutMS=10000)
+def make_client(url: str, retry_writes: bool = True) -> AsyncMongoClient:
+    return AsyncMongoClient(url, tz_aware=True, uuidRepresentation="standard", serverSelectionTimeoutMS=10000,
+                            retryWrites=retry_writes)
+
+
+async def connect(url: str) -> AsyncMongoClient:
+    """A client for `url`. Against SecantusDB (the embedded default, or one run separately) writes are not
+    made retryable unless the URL asks for it: it keeps a record of every retryable write for 30 minutes
+    and scans (and past 10,000, sorts) all of them on each write, so the cost of a write grows with the
+    writes before it. A single local server has no failover for a retry to ride out anyway. MongoDB keeps
+    the driver's default (retryable writes on)."""
+    client = make_client(url)
+    if "retrywrites" in url.lower():
+        return client
+    try:
+        info = await client.server_info()
+    except Exception:
+        return client   # unreachable for now: the driver's defaults, and the usual errors later
+    if "secantusVersion" not in info:
+        return client
+    await client.close()
+    return make_client(url, retry_writes=False)
 
 
 def describe(url: str) -> str:
