@@ -23,7 +23,7 @@ log = logging.getLogger("orbitchat.rooms")
 GROUP_MENTIONS = ("all", "here")
 # A busy room's counters are written at most this often (seconds): the messages in between are counted
 # together, so a room's counter writes cost the database a bounded share whatever the message rate.
-BATCH_INTERVAL = 0.05
+BATCH_INTERVAL = 0.25
 KNOWN_KINDS = 10_000     # room types remembered (a room's type never changes)
 CHUNK = 16               # members alerted per write
 
