@@ -55,7 +55,6 @@ class Batch:
         self.base: Counter[str] = Counter()                       # every member
         self.per_user: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.senders: Counter[str] = Counter()
-        self.restore: dict[str, bool] = {}                        # a lone sender's flags before the batch
 
     def add(self, message: Mapping[str, Any]) -> None:
         sender = sender_of(message)
@@ -90,31 +89,29 @@ class Batch:
         collection."""
         flags = {"alert": True, "open": True, "_updatedAt": stamp}
         lone = next(iter(self.senders)) if len(self.senders) == 1 else None
-        touched: set[str] | None = set()
+        touched: set[str] | None
+        before = None   # a lone sender's own flags, put back after a room-wide write reached it too
         if self.base:
-            # Everyone, the sender included: the sender's own correction (below) cancels its increments and
-            # puts back its alert and open flags as they were.
-            before = await subs.find_one({"rid": rid, "u._id": lone}, {"alert": 1, "open": 1}) if lone else None
+            # Everyone, the sender included: the sender's own correction (below) cancels its increments.
+            if lone:
+                before = await subs.find_one({"rid": rid, "u._id": lone}, {"alert": 1, "open": 1})
             await subs.update_many({"rid": rid}, {"$set": flags, "$inc": dict(self.base)})
             touched = None
-            if before is not None:
-                self.restore = {"alert": bool(before.get("alert")), "open": bool(before.get("open"))}
         else:
             self.per_user.pop(lone, None)   # nothing room-wide reached the sender: nothing to correct
             touched = await self._raise_flags(subs, rid, lone, flags)
         groups: defaultdict[tuple, list[str]] = defaultdict(list)
         for uid, delta in self.per_user.items():
             key = tuple(sorted((k, v) for k, v in delta.items() if v))
-            if key or (uid == lone and self.restore):
+            if key:
                 groups[key].append(uid)
         for key, uids in groups.items():
-            update: dict[str, Any] = {"$inc": dict(key)} if key else {}
+            update: dict[str, Any] = {"$inc": dict(key)}
             if any(v > 0 for _, v in key):
                 update["$set"] = flags
-            elif uids == [lone] and self.restore:
-                update["$set"] = {**self.restore, "_updatedAt": stamp}
-            if not update:
-                continue
+            elif before is not None and uids == [lone]:
+                update["$set"] = {"alert": bool(before.get("alert")), "open": bool(before.get("open")),
+                                  "_updatedAt": stamp}
             await subs.update_many({"rid": rid, "u._id": {"$in": uids}}, update)
             if touched is not None:
                 touched.update(uids)
@@ -127,7 +124,7 @@ class Batch:
         never alerted: the (rid, alert) index finds every member this message changes."""
         cursor = subs.find({"rid": rid, "alert": {"$in": [False, None]}}, {"u._id": 1})
         waiting = {d["u"]["_id"] async for d in cursor if isinstance(d.get("u"), dict)}
-        changed = sorted(set(waiting) - {lone})
+        changed = sorted(waiting - {lone})
         for i in range(0, len(changed), CHUNK):   # small writes: none holds the database for long
             await subs.update_many({"rid": rid, "u._id": {"$in": changed[i:i + CHUNK]}}, {"$set": flags})
         return set(changed)
