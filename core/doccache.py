@@ -73,6 +73,13 @@ class DocCache:
         self._bump(key)
         self._store(key, value)
 
+    def follow(self, key: Hashable, doc: Any) -> None:
+        """A change event's view of `key`: the whole new document (kept), or None (dropped)."""
+        if doc is None:
+            self.forget(key)
+        else:
+            self.put(key, doc)
+
     def forget(self, key: Hashable) -> None:
         self._items.pop(key, None)
         self._bump(key)
@@ -95,3 +102,14 @@ class DocCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def room_change(event: Any) -> tuple[str, dict[str, Any] | None] | None:
+    """A `watch.rooms` event as (room id, the whole new room or None when removed or partial); None when
+    it names no room."""
+    room = event.get("room") if isinstance(event, dict) else None
+    rid = room.get("_id") if isinstance(room, dict) else None
+    if not isinstance(rid, str):
+        return None
+    whole = event.get("clientAction") != "removed" and "t" in room
+    return rid, (room if whole else None)

@@ -22,7 +22,6 @@ class Schema:
     """A compiled schema: `iter_errors(value)` as jsonschema's, with the fast path in front."""
 
     def __init__(self, schema: dict) -> None:
-        self.schema = schema
         self.reference = Draft202012Validator(schema)
         try:
             self.fast: Any = jsonschema_rs.Draft202012Validator(schema)

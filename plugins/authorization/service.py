@@ -16,7 +16,7 @@ from typing import Any
 
 from pymongo import ReturnDocument, UpdateOne
 
-from core.doccache import DocCache
+from core.doccache import DocCache, room_change
 from core.errors import ApiError, MeteorError
 
 HERE = Path(__file__).parent
@@ -136,14 +136,10 @@ class AuthorizationService:
             await self.reload()
 
     def on_room_changed(self, event: Mapping[str, Any]) -> None:
-        room = (event or {}).get("room") or {}
-        rid = room.get("_id")
-        if not isinstance(rid, str):
-            return
-        if event.get("clientAction") != "removed" and "t" in room:   # a whole document: keep what checks read
-            self.room_cache.put(rid, {k: room[k] for k in ("_id", "t", "uids") if k in room})
-        else:
-            self.room_cache.forget(rid)
+        change = room_change(event)
+        if change is not None:
+            rid, room = change
+            self.room_cache.follow(rid, room and {k: room[k] for k in ("_id", "t", "uids") if k in room})
 
     def on_subscription_changed(self, event: Mapping[str, Any]) -> None:
         sub = (event or {}).get("subscription") or {}
@@ -212,9 +208,8 @@ class AuthorizationService:
             user_id = user_id.get("_id")
         if not isinstance(user_id, str) or not user_id:
             return None
-        uid = user_id
-        return await self.user_cache.get(uid, lambda: self.users.find_one(
-            {"_id": uid}, {"roles": 1, "username": 1, "_updatedAt": 1}))
+        return await self.user_cache.get(user_id, lambda: self.users.find_one(
+            {"_id": user_id}, {"roles": 1, "username": 1, "_updatedAt": 1}))
 
     async def has_permission(self, user_id: Any, permission: str, rid: str | None = None) -> bool:
         return await self.check(await self.user_by_id(user_id), [permission], rid, need_all=True)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.batching import InsertBatcher
-from core.doccache import DocCache
+from core.doccache import DocCache, room_change
 from core.jsonutil import copy_tree
 from core.ratelimit import RateLimiter
 from plugins.messaging.constants import (
@@ -116,14 +116,9 @@ class MessagingService:
         return {**dict(user), **(doc or {})}
 
     def on_room_changed(self, event: Any) -> None:
-        room = (event or {}).get("room") if isinstance(event, dict) else None
-        rid = room.get("_id") if isinstance(room, dict) else None
-        if not isinstance(rid, str):
-            return
-        if event.get("clientAction") != "removed" and "t" in room:   # a whole document: keep it
-            self.room_cache.put(rid, room)
-        else:
-            self.room_cache.forget(rid)
+        change = room_change(event)
+        if change is not None:
+            self.room_cache.follow(*change)
 
     def on_user_changed(self, event: Any) -> None:
         uid = event.get("id") if isinstance(event, dict) else None
