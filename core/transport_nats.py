@@ -44,6 +44,17 @@ def _raise_remote(err: dict[str, Any], action: str) -> None:
     raise RuntimeError(f"remote action {action} failed: {err.get('message')}")
 
 
+_UNDECODABLE = object()
+
+
+def _event_payload(msg: Any) -> Any:
+    try:
+        return jsonutil.ejson_loads(msg.data)
+    except ValueError:
+        log.error("undecodable event on %s", msg.subject)
+        return _UNDECODABLE
+
+
 class NatsTransport(Transport):
     def __init__(self, url: str, prefix: str | None = None) -> None:
         self.url = url
@@ -91,12 +102,9 @@ class NatsTransport(Transport):
         async def on_event(msg: Any) -> None:
             if (msg.headers or {}).get(ORIGIN) == self.instance:
                 return
-            try:
-                payload = jsonutil.ejson_loads(msg.data)
-            except ValueError:
-                log.error("undecodable event on %s", msg.subject)
-                return
-            await self._broker.deliver(event, payload, groups=False)
+            payload = _event_payload(msg)
+            if payload is not _UNDECODABLE:
+                await self._broker.deliver(event, payload, groups=False)
 
         self._subs.append(await self.nc.subscribe(f"{self.prefix}.evt.{event}", cb=on_event))
 
@@ -108,12 +116,9 @@ class NatsTransport(Transport):
             return
 
         async def on_event(msg: Any) -> None:
-            try:
-                payload = jsonutil.ejson_loads(msg.data)
-            except ValueError:
-                log.error("undecodable event on %s", msg.subject)
-                return
-            await self._broker.deliver_group(event, group, payload)
+            payload = _event_payload(msg)
+            if payload is not _UNDECODABLE:
+                await self._broker.deliver_group(event, group, payload)
 
         self._subs.append(await self.nc.subscribe(f"{self.prefix}.evt.{event}", queue=f"grp.{group}",
                                                   cb=on_event))
