@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 RATE_LIMIT_ENV = "OVERWRITE_SETTING_API_Enable_Rate_Limiter_Limit_Calls_Default"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -50,6 +51,17 @@ def stop_event() -> asyncio.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+async def lifespan(receive: Any, send: Any) -> None:
+    """The ASGI lifespan protocol for the bare servers: nothing to start or stop."""
+    while True:
+        event = await receive()
+        if event["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif event["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 # -- /proc ----------------------------------------------------------------------------------------------

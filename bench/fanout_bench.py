@@ -255,13 +255,7 @@ def bare_app() -> Callable:
         elif scope["type"] == "http":
             await http(scope, receive, send)
         elif scope["type"] == "lifespan":
-            while True:
-                event = await receive()
-                if event["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif event["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await common.lifespan(receive, send)
 
     return app
 

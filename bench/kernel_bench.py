@@ -33,7 +33,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `core` importable from the checkout as well
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import RATE_LIMIT_ENV, Server, announce, log_summary, stop_children, stop_event
+from bench.common import RATE_LIMIT_ENV, Server, announce, lifespan, log_summary, stop_children, stop_event
 from bench.common import median as _median
 from bench.common import spawn as _spawn
 
@@ -113,13 +113,7 @@ def bare_app(info_body: bytes) -> Callable:
                         reply = {"msg": "error", "reason": "Bad request"}
                 await send({"type": "websocket.send", "text": orjson.dumps(reply).decode()})
         elif kind == "lifespan":
-            while True:
-                event = await receive()
-                if event["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif event["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await lifespan(receive, send)
 
     return app
 

@@ -40,9 +40,7 @@ async def serve_bare(port: int, mongo_url: str, db_name: str) -> None:
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
-            while (msg := await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await common.lifespan(receive, send)
             return
         body = b""
         while True:
