@@ -20,6 +20,8 @@ from core.rest.route import RouteTable
 from core.settings_view import SettingsView
 
 log = logging.getLogger("orbitchat.kernel")
+# How long a stopping server waits for its closed sockets' handlers (Hypercorn's graceful timeout too).
+SOCKETS_DRAIN_SECONDS = 5.0
 
 
 def make_transport(url: str | None):
@@ -106,6 +108,8 @@ class Kernel:
 
     async def stop(self) -> None:
         try:
+            if self.ddp_gateway is not None:   # sockets closed by the server's shutdown finish first
+                await self.ddp_gateway.drain(SOCKETS_DRAIN_SECONDS)
             for impl in self.pm.hook.orbitchat_shutdown.get_hookimpls():
                 try:
                     result = impl.function()

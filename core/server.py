@@ -11,7 +11,9 @@ from hypercorn.config import Config as HyperConfig
 from quart import Quart
 from wsproto.extensions import PerMessageDeflate
 
+from core.app import kernel_of
 from core.config import Config
+from core.kernel import SOCKETS_DRAIN_SECONDS
 
 
 class _DeclinedDeflate(PerMessageDeflate):
@@ -36,7 +38,7 @@ def hypercorn_config(config: Config, sock: socket.socket | None = None) -> Hyper
     hc.websocket_max_message_size = config.max_ddp_frame_bytes
     hc.accesslog = None
     hc.errorlog = None  # the kernel prints its own start-up lines; errors go through logging
-    hc.graceful_timeout = 5
+    hc.graceful_timeout = SOCKETS_DRAIN_SECONDS
     hc.keep_alive_timeout = 30
     return hc
 
@@ -60,5 +62,13 @@ def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 
 async def run(app: Quart, config: Config, stop: asyncio.Event, sock: socket.socket | None = None) -> None:
+    """Serve until `stop` is set. Hypercorn then closes the listening sockets and gives open connections
+    `graceful_timeout` to end before cancelling them; a websocket never ends on its own, so the DDP sockets
+    are closed first (1012, service restart) and clients reconnect at once."""
     decline_ws_compression()
-    await serve(app, hypercorn_config(config, sock), shutdown_trigger=stop.wait)
+
+    async def shutdown_trigger() -> None:
+        await stop.wait()
+        kernel_of(app).ddp_gateway.close_all()
+
+    await serve(app, hypercorn_config(config, sock), shutdown_trigger=shutdown_trigger)

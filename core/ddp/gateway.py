@@ -31,6 +31,7 @@ SUPPORTED_VERSIONS = ("1", "pre2", "pre1")
 CLOSE_PROTOCOL = 1002
 CLOSE_UNSUPPORTED_DATA = 1007
 CLOSE_TOO_BIG = 1009
+CLOSE_SERVICE_RESTART = 1012
 CLOSE_IDLE = 4000
 # Seconds a closing connection's sender gets to flush; a client that reads nothing never lets it finish.
 CLOSE_GRACE = 2.0
@@ -76,6 +77,27 @@ class DdpGateway:
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self._sweeper: asyncio.Task | None = None
+        self.stopping = False
+        # What a stopping server waits for: socket handlers, and their `socket.disconnected` announcements.
+        self._running: set[asyncio.Future] = set()
+
+    def close_all(self) -> None:
+        """The server is stopping: close every socket with 1012 (service restart), so clients reconnect (to
+        another process, if there is one) instead of waiting out a dead socket. Sockets opened from now on are
+        closed at once."""
+        self.stopping = True
+        for conn in list(self.kernel.ddp.connections.values()):
+            conn.close(CLOSE_SERVICE_RESTART)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (at most `timeout`) for the closed sockets' handlers and announcements to finish, so that
+        nothing they do runs after the services and the database stop."""
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=timeout)
+
+    def _track(self, fut: asyncio.Future) -> None:
+        self._running.add(fut)
+        fut.add_done_callback(self._running.discard)
 
     async def serve(self, sockjs: bool = False) -> None:
         """One socket. `sockjs`: the SockJS websocket transport (`o` on open, frames as `a[...]`, close as
@@ -100,7 +122,10 @@ class DdpGateway:
                 reader.cancel()
 
         conn.on_close_request = stop_receiving
+        self._track(reader)
         conn.send({"server_id": "0"})
+        if self.stopping:
+            conn.close(CLOSE_SERVICE_RESTART)
         try:
             await self._receive(ws, conn)
             receiving = False
@@ -340,9 +365,12 @@ class DdpGateway:
             if sub.event_name:
                 k.ddp.unsubscribe(conn, sub.name, sub.event_name)
         conn.subs.clear()
-        announced = asyncio.ensure_future(
-            k.broker.emit("socket.disconnected", {"connectionId": conn.id, "userId": conn.user_id}))
+        event = {"connectionId": conn.id, "userId": conn.user_id}
+        if self.stopping:   # the process is going: services may drop all its connections at once instead
+            event["shutdown"] = True
+        announced = asyncio.ensure_future(k.broker.emit("socket.disconnected", event))
         announced.add_done_callback(_log_failure)
+        self._track(announced)
         for callback in conn.close_callbacks():
             try:
                 result = callback(conn)

@@ -199,6 +199,8 @@ class PresenceService:
     async def on_connection_gone(self, event: dict[str, Any]) -> None:
         """`socket.disconnected` and `accounts.logout`: the session no longer counts for its user."""
         conn_id = (event or {}).get("connectionId")
+        if (event or {}).get("shutdown") is True:
+            return   # this process is stopping: presence's own shutdown drops all its connections in one write
         if isinstance(conn_id, str) and conn_id in self.local:
             await self.remove_connection(conn_id)
 
