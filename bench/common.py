@@ -7,6 +7,7 @@ child gets PR_SET_PDEATHSIG, and `stop_children` ends them in order, so no serve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import resource
@@ -86,6 +87,56 @@ def raise_open_files_limit() -> int:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+# -- CPU quotas -----------------------------------------------------------------------------------------
+class CpuQuota:
+    """A control group that holds the processes put in it to `cores` CPUs in total (cgroup v2 `cpu.max`, or
+    v1 `cpu.cfs_quota_us`): a node of that size, on a machine with too few cores to give each server its
+    own. Needs a writable cgroup filesystem (root, or a delegated subtree); `close` removes the group."""
+
+    PERIOD_US = 100_000
+
+    def __init__(self, name: str, cores: float) -> None:
+        quota = max(1000, int(cores * self.PERIOD_US))
+        v2 = Path("/sys/fs/cgroup/cgroup.controllers")
+        if v2.exists():
+            own = Path("/proc/self/cgroup").read_text().strip().split("::", 1)[1]
+            self.parent = Path("/sys/fs/cgroup") / own.lstrip("/")
+            self.path = self.parent / name
+            self.path.mkdir()
+            (self.path / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+        else:
+            self.parent = Path("/sys/fs/cgroup/cpu")
+            self.path = self.parent / name
+            self.path.mkdir()
+            (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+        self.cores = quota / self.PERIOD_US
+
+    def add(self, pid: int) -> None:
+        (self.path / "cgroup.procs").write_text(str(pid))
+
+    def release(self, pid: int) -> None:
+        """Back to the parent group: no quota."""
+        (self.parent / "cgroup.procs").write_text(str(pid))
+
+    def throttled_seconds(self) -> float:
+        """Time the group's processes waited for quota so far."""
+        for line in (self.path / "cpu.stat").read_text().splitlines():
+            key, value = line.split()
+            if key == "throttled_usec":
+                return int(value) / 1e6
+            if key == "throttled_time":
+                return int(value) / 1e9
+        return 0.0
+
+    def close(self) -> None:
+        for pid in (self.path / "cgroup.procs").read_text().split():
+            with contextlib.suppress(OSError):
+                self.release(int(pid))
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
 
 
 # -- parent side ----------------------------------------------------------------------------------------

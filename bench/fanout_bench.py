@@ -3,6 +3,7 @@
     .venv/bin/python bench/fanout_bench.py [--sizes 10,100,1000] [--rounds 3] [--duration 1.5] [--warmup 0.5]
                                            [--send ddp|rest] [--senders 8] [--window 32] [--in-flight 8000]
                                            [--rate 100] [--rate-size 100] [--mem-conns 1000] [--scale-size 1000]
+                                           [--scale-cpu 0.5]
 
 The headline figure. S authenticated websocket subscribers listen to one room (`stream-room-messages`); a
 separate sender posts messages through the full stack (DDP `sendMessage`, or REST `chat.sendMessage` with
@@ -22,6 +23,9 @@ messaging. Measured side by side, interleaved (bare/orbit, then orbit/bare, ...)
 3. Scale-out: the same fan-out at S=`--scale-size` with two OrbitChat processes sharing the database and a
    NATS server (`BROKER_URL=nats://...`; subscribers split across them, the sender on the first) against
    the single process of (1): the scaling ratio of deliveries/s, and the CPU of both processes per delivery.
+   On a machine with fewer free cores than server processes, the single process already takes what the
+   second would need; `--scale-cpu C` holds each OrbitChat process of this comparison (the single one while
+   it is measured here, and each of the two) to C CPUs with a cgroup quota, as nodes of that size would be.
 4. Memory per authenticated connection: RSS of each fresh server before and after `--mem-conns` websockets
    (the fan-out subscribers and senders, plus idle ones up to that number) connect, log in with a resume
    token and subscribe to a room, divided by their number. The issue's figure is at 5,000: pass
@@ -925,6 +929,7 @@ class Run:
     rooms: dict[int, str] = field(default_factory=dict)    # S -> room id (-1: two-process room, 0: idle room)
     setup_notes: list[str] = field(default_factory=list)
     log_cut: dict[str, int] = field(default_factory=dict)
+    quotas: dict[str, common.CpuQuota] = field(default_factory=dict)   # --scale-cpu: server name -> its group
 
     @property
     def orbit_sizes(self) -> list[int]:
@@ -1109,6 +1114,27 @@ async def give_bare_the_template(run: Run, cast: Cast) -> None:
     await asyncio.sleep(1.0)   # the set-up message's deliveries drain before anything is counted
 
 
+def solo_key(a: argparse.Namespace) -> str:
+    """The single process of the scale-out comparison: the headline one, or with `--scale-cpu` the same
+    process held to the quota while measured (a separate sample)."""
+    return "solo" if a.scale_cpu else "orbit"
+
+
+@contextlib.contextmanager
+def held_to_quota(run: Run, name: str | None):
+    """With `--scale-cpu`, the single OrbitChat process joins its quota group for one measurement."""
+    quota = run.quotas.get(name) if name else None
+    if quota is None:
+        yield
+        return
+    pid = run.servers[name].proc.pid
+    quota.add(pid)
+    try:
+        yield
+    finally:
+        quota.release(pid)
+
+
 async def bench(run: Run) -> None:
     a = run.args
     common.raise_open_files_limit()
@@ -1141,12 +1167,13 @@ async def bench(run: Run) -> None:
             b, o = run.samples[("bare", size)][-1], run.samples[("orbit", size)][-1]
             line.append(f"S={size} {b.rate:,.0f}/{o.rate:,.0f}")
         if a.scale_size:
-            pair_order = [("orbit", a.scale_size), ("pair", a.scale_size)]
-            if a.scale_size in a.sizes:     # the single process was just measured at this size
+            pair_order = [(solo_key(a), a.scale_size), ("pair", a.scale_size)]
+            if a.scale_size in a.sizes and not a.scale_cpu:   # the single process was just measured at this size
                 pair_order = pair_order[1:]
             for key in pair_order if rnd % 2 == 0 else pair_order[::-1]:
-                aud = run.audiences[key]
-                s = await measure(aud, run.meter, window_for(a, aud.size), a.warmup, a.duration)
+                aud = run.audiences[("orbit" if key[0] == "solo" else key[0], key[1])]
+                with held_to_quota(run, "orbit" if key[0] == "solo" else None):
+                    s = await measure(aud, run.meter, window_for(a, aud.size), a.warmup, a.duration)
                 run.samples.setdefault(key, []).append(s)
                 if s.lost or s.errors:
                     print(f"  ! {aud.label}: {s.lost} deliveries missing, {s.errors} send errors "
@@ -1221,7 +1248,7 @@ sends a copy of OrbitChat's message document).""")
 
     scale_line = ""
     if a.scale_size and ("pair", a.scale_size) in run.samples:
-        one, two = run.samples[("orbit", a.scale_size)], run.samples[("pair", a.scale_size)]
+        one, two = run.samples[(solo_key(a), a.scale_size)], run.samples[("pair", a.scale_size)]
         r1, r2 = median([s.rate for s in one]), median([s.rate for s in two])
         c1, c2 = median([s.us_per_delivery for s in one]), median([s.us_per_delivery for s in two])
         u1 = median([s.server_cpu / s.seconds for s in one])
@@ -1230,14 +1257,16 @@ sends a copy of OrbitChat's message document).""")
         l2 = [x for s in two for x in s.latencies]
         n2 = median([s.nats_cpu / s.seconds for s in two])
         k1 = median([s.client_cpu / s.seconds for s in one])
+        held = (f", each OrbitChat process held to {run.quotas['orbit'].cores:g} CPU by a cgroup quota "
+                f"(nodes of that size)" if run.quotas else "")
         print(f"""
-Scale-out at S={a.scale_size}, the sender on the first process:
+Scale-out at S={a.scale_size}, the sender on the first process{held}:
   1 process (in-process broker)  {r1:>8,.0f} deliveries/s  {c1:>5.1f} us CPU/delivery  server {100 * u1:>3.0f}% of a core, \
 client {100 * k1:.0f}%
   2 processes over NATS (split)  {r2:>8,.0f} deliveries/s  {c2:>5.1f} us CPU/delivery (both)  servers {100 * u2:>3.0f}% of a \
 core together, nats-server {100 * n2:.0f}%, client {100 * k2:.0f}%, p99 {percentile(l2, .99):.0f} ms
   scaling ratio {r2 / r1:.2f}x (per round: """ + " ".join(f"{t.rate / o.rate:.2f}" for o, t in zip(one, two)) + ")")
-        scale_line = f" | 2 procs/1 proc: {r2 / r1:.2f}"
+        scale_line = f" | 2 procs/1 proc{' at %g CPU each' % a.scale_cpu if a.scale_cpu else ''}: {r2 / r1:.2f}"
 
     mem_line = ""
     if a.mem_conns:
@@ -1276,6 +1305,11 @@ def main(argv: list[str] | None = None) -> None:
                         "figure is at 5000: each login costs the embedded database tens of ms of CPU, so that "
                         "takes minutes")
     p.add_argument("--scale-size", type=int, default=1000, help="S of the two-process scenario (0: skip)")
+    p.add_argument("--scale-cpu", type=float, default=0,
+                   help="hold each OrbitChat process of the scale-out comparison (the single one while it is "
+                        "measured there, and each of the two) to this many CPUs with a cgroup quota: nodes of "
+                        "that size on a machine with too few cores for one per process (needs a writable "
+                        "cgroup filesystem; 0: no quota)")
     p.add_argument("--keep-logs", metavar="DIR", help="copy the servers' logs to DIR at the end")
     # internal: the server side of the benchmark
     p.add_argument("--serve", choices=["orbit", "bare"], help=argparse.SUPPRESS)
@@ -1305,6 +1339,7 @@ def main(argv: list[str] | None = None) -> None:
     common.raise_open_files_limit()
     started = time.monotonic()
     run: Run | None = None
+    quotas: dict[str, common.CpuQuota] = {}
     with tempfile.TemporaryDirectory(prefix="orbitchat-fanout-") as tmp:
         db = EmbeddedDatabase(Path(tmp) / "db")
         logs = Path(tmp) / "logs"
@@ -1326,15 +1361,22 @@ def main(argv: list[str] | None = None) -> None:
                     starting[name] = common.launch(__file__, name, nats_args, logs)
             for name, proc in starting.items():
                 servers[name] = common.ready(name, proc, logs)
+            if args.scale_size and args.scale_cpu:
+                for name in ("orbit", "orbit-n1", "orbit-n2"):
+                    quotas[name] = common.CpuQuota(f"orbitchat-bench-{os.getpid()}-{name}", args.scale_cpu)
+                    if name != "orbit":          # the single process joins only while measured for scale-out
+                        quotas[name].add(servers[name].proc.pid)
             print("servers: " + ", ".join(f"{k} pid {s.proc.pid} :{s.port}" for k, s in servers.items())
                   + f"; embedded db pid {db.proc.pid}; OrbitChat plugins: {', '.join(FULL_STACK)}"
                   + f"; started in {time.monotonic() - started:.0f}s", flush=True)
-            run = Run(args, servers, Meter(db.proc.pid, nats_pid), db.url, db_name)
+            run = Run(args, servers, Meter(db.proc.pid, nats_pid), db.url, db_name, quotas=quotas)
             asyncio.run(_bench_and_close(run, logs))
         finally:
             cut = run.log_cut if run is not None and run.log_cut else common.log_sizes(logs)
             common.stop_children()
             db.stop()
+            for quota in quotas.values():
+                quota.close()
             for line in common.log_summary(logs, cut):
                 print("note: " + line)
             if args.keep_logs:
