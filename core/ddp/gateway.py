@@ -19,6 +19,7 @@ from quart import websocket
 from core import jsonutil
 from core.ddp.connection import DdpConnection, Subscription
 from core.ddp.registry import DdpMethod
+from core.ddp.wire import DirectWriter, direct_writer, wire_of
 from core.errors import ApiError, Forbidden, TooManyRequests, Unauthorized, meteor_error
 from core.validation import validation_message
 
@@ -325,11 +326,29 @@ class DdpGateway:
     async def _sender(self, ws: Any, conn: DdpConnection) -> None:
         send = asgi_send(ws)
         sockjs = conn.sockjs
+        direct = None if sockjs else direct_writer(send)
+        if direct is not None:
+            await self._write_direct(conn, direct)
+            return
         while True:
             frame = await conn.next_frame()
             if frame is None:   # `close` was called; `serve` sends the close frame after cleanup
                 return
             await send({"type": "websocket.send", "text": sockjs_frame(frame) if sockjs else frame})
+
+    @staticmethod
+    async def _write_direct(conn: DdpConnection, out: DirectWriter) -> None:
+        """Everything queued goes out in one write; a shared frame's bytes are built once for all sockets."""
+        outbox = conn.outbox
+        while True:
+            frame = await conn.next_frame()
+            if frame is None:
+                return
+            batch = [wire_of(frame)]
+            while outbox and outbox[0] is not None:
+                batch.append(wire_of(outbox.popleft()))
+            if not await out.write(batch):
+                return   # the socket is closing: the done callback closes the connection
 
     def _ensure_sweeper(self) -> None:
         if self._sweeper is None or self._sweeper.done():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core import jsonutil
+from core.ddp.wire import SharedFrame
 from core.validation import compile_schema
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class DdpRegistry:
         subs = self._subs.get((stream, event_name))
         if not subs:
             return 0
-        frame = stream_frame(stream, event_name, args)
+        frame = SharedFrame(stream_frame(stream, event_name, args))
         sent = 0
         for conn in list(subs):
             if conn.id == exclude or (accept is not None and not accept(conn)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core import jsonutil
+from core.ddp.wire import SharedFrame
 from core.errors import meteor_error
 
 if TYPE_CHECKING:
@@ -96,10 +97,10 @@ class PresenceWatch:
         if not conns:
             return 0
         # Rocket.Chat wraps the triple once more: real clients read `const [[username, status, text]] = args`.
-        frame = jsonutil.ejson_dumps({
+        frame = SharedFrame(jsonutil.ejson_dumps({
             "msg": "changed", "collection": COLLECTION, "id": uid,
             "fields": {"uid": uid, "args": [[username, status, status_text or ""]], "eventName": uid},
-        }).decode()
+        }).decode())
         sent = 0
         for conn in list(conns):
             watch = conn.extra.get(EXTRA_KEY)

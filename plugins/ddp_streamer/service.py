@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from core import jsonutil
+from core.ddp.wire import SharedFrame
 from core.errors import TooManyRequests
 from plugins.ddp_streamer.access import RoomAccess
 from plugins.ddp_streamer.bindings import RoomBindings
@@ -29,10 +30,11 @@ SETTINGS = [
 RATE_KEY = "stream_writes"
 
 
-def changed_frame(stream: str, event_name: str, args_json: str) -> str:
+def changed_frame(stream: str, event_name: str, args_json: str) -> SharedFrame:
     """The stream `changed` frame around arguments that were encoded once for every recipient."""
-    return ('{"msg":"changed","collection":' + jsonutil.ejson_dumps(stream).decode() + ',"id":"id","fields":'
-            '{"eventName":' + jsonutil.ejson_dumps(event_name).decode() + ',"args":' + args_json + '}}')
+    return SharedFrame('{"msg":"changed","collection":' + jsonutil.ejson_dumps(stream).decode()
+                       + ',"id":"id","fields":{"eventName":' + jsonutil.ejson_dumps(event_name).decode()
+                       + ',"args":' + args_json + '}}')
 
 
 class SerialWorker:
