@@ -15,7 +15,10 @@ messaging. Measured side by side, interleaved (bare/orbit, then orbit/bare, ...)
 1. Fan-out throughput for each S: deliveries per second, messages per second and send-to-receive latency
    (p50/p99) with `--window` messages in flight, against a bare Hypercorn ASGI app that answers the same
    DDP handshake, `login` and `sub` without checking anything and broadcasts the same `changed` frame (a
-   copy of OrbitChat's message document with a new id, text and dates; no database) to the room's sockets.
+   copy of OrbitChat's message document with a new id, text and dates; no database) to the room's sockets
+   through ASGI `send`. OrbitChat's gateway does not use ASGI for these frames: it builds a stream event's
+   websocket frame once and writes each socket's queued frames with one write (core.ddp.wire). With
+   `--bare-writes direct` the bare server writes the same way, which isolates what the full stack costs.
    Server CPU per delivery comes from /proc: on a small shared machine it is the steadier figure, since
    deliveries/s also depends on how much CPU the scheduler gives each process.
 2. Latency at a fixed rate (`--rate` messages/s into an S=`--rate-size` room, open loop): p50/p99, and the
@@ -166,14 +169,17 @@ async def serve_orbitchat(args: argparse.Namespace) -> None:
     await run(app, cfg, common.stop_event(), sock)
 
 
-def bare_app() -> Callable:
+def bare_app(direct: bool = False) -> Callable:
     """The baseline: a plain ASGI callable under Hypercorn. DDP handshake, `login` and `sub` are answered
     without any check; `sendMessage` (DDP) or `POST /api/v1/chat.sendMessage` builds the message from a
     template (set once through the `bench.template` method), encodes the `changed` frame once and sends it
-    to every socket subscribed to the room."""
+    to every socket subscribed to the room: through ASGI `send`, or with `direct` as one prebuilt websocket
+    frame written to each socket the way OrbitChat's gateway writes (core.ddp.wire)."""
     import itertools
 
-    rooms: dict[str, dict[int, Callable]] = {}
+    from core.ddp.wire import direct_writer, text_frame
+
+    rooms: dict[str, dict[int, Any]] = {}
     template: dict[str, Any] = {}
     ids = itertools.count(1)
 
@@ -184,6 +190,11 @@ def bare_app() -> Callable:
                    "msg": params.get("msg", ""), "ts": now, "_updatedAt": now}
         frame = orjson.dumps({"msg": "changed", "collection": ROOM_STREAM, "id": "id",
                               "fields": {"eventName": rid, "args": [message]}}).decode()
+        if direct:
+            wire = [text_frame(frame)]
+            for out in list(rooms.get(rid, {}).values()):
+                await out.write(wire)
+            return message
         event = {"type": "websocket.send", "text": frame}
         for send in list(rooms.get(rid, {}).values()):
             with contextlib.suppress(Exception):   # a socket going away; its handler forgets it
@@ -215,7 +226,7 @@ def bare_app() -> Callable:
                     await reply(send, {"msg": "connected", "session": f"s{me}"})
                 elif kind == "sub":
                     rid = (msg.get("params") or [""])[0]
-                    rooms.setdefault(rid, {})[me] = send
+                    rooms.setdefault(rid, {})[me] = direct_writer(send) if direct else send
                     joined.append(rid)
                     await reply(send, {"msg": "ready", "subs": [msg["id"]]})
                 elif kind == "method":
@@ -277,7 +288,7 @@ async def serve_bare(args: argparse.Namespace) -> None:
     stop = common.stop_event()
     settle_heap()                                      # as OrbitChat's server does
     common.announce(port)
-    await serve(bare_app(), hc, shutdown_trigger=stop.wait)
+    await serve(bare_app(args.bare_writes == "direct"), hc, shutdown_trigger=stop.wait)
 
 
 # ================================================================================================
@@ -1231,7 +1242,7 @@ CPU us/delivery: CPU time of the server process per message delivered to one sub
   steady figures: deliveries/s depends on how much CPU the scheduler gave each process (the share columns).
 client CPU: this load generator's share of one core; near 100% means the client bounded deliveries/s.
 frames: OrbitChat {run.frame_sizes.get('orbit', 0)} bytes, bare {run.frame_sizes.get('bare', 0)} bytes (the bare server \
-sends a copy of OrbitChat's message document).""")
+sends a copy of OrbitChat's message document); bare writes: {run.args.bare_writes}.""")
     lost = sum(s.lost for v in [*run.samples.values(), *run.rate_samples.values()] for s in v)
     errors = sum(s.errors for v in [*run.samples.values(), *run.rate_samples.values()] for s in v)
     print(f"deliveries missing after all scenarios: {lost}; send errors: {errors}")
@@ -1266,7 +1277,8 @@ client {100 * k1:.0f}%
   2 processes over NATS (split)  {r2:>8,.0f} deliveries/s  {c2:>5.1f} us CPU/delivery (both)  servers {100 * u2:>3.0f}% of a \
 core together, nats-server {100 * n2:.0f}%, client {100 * k2:.0f}%, p99 {percentile(l2, .99):.0f} ms
   scaling ratio {r2 / r1:.2f}x (per round: """ + " ".join(f"{t.rate / o.rate:.2f}" for o, t in zip(one, two)) + ")")
-        scale_line = f" | 2 procs/1 proc{' at %g CPU each' % a.scale_cpu if a.scale_cpu else ''}: {r2 / r1:.2f}"
+        quota = f" at {a.scale_cpu:g} CPU each" if a.scale_cpu else ""
+        scale_line = f" | 2 procs/1 proc{quota}: {r2 / r1:.2f}"
 
     mem_line = ""
     if a.mem_conns:
@@ -1280,7 +1292,7 @@ core together, nats-server {100 * n2:.0f}%, client {100 * k2:.0f}%, p99 {percent
                   f"{per / 1024:.1f} KiB per connection (opened in {seconds:.0f}s; {setup_cost} per connection)")
             parts.append(f"{name} {per / 1024:.1f} KiB")
         mem_line = f" | memory per connection at {run.memory['orbit'][2]}: " + ", ".join(parts)
-    print("\nSUMMARY OrbitChat/bare deliveries/s: " + ", ".join(summary)
+    print(f"\nSUMMARY OrbitChat/bare ({a.bare_writes} writes) deliveries/s: " + ", ".join(summary)
           + " | deliveries per server CPU-second: " + ", ".join(efficiency)
           + " | the same counting the database: " + ", ".join(with_db) + rate_line + scale_line + mem_line)
 
@@ -1310,6 +1322,10 @@ def main(argv: list[str] | None = None) -> None:
                         "measured there, and each of the two) to this many CPUs with a cgroup quota: nodes of "
                         "that size on a machine with too few cores for one per process (needs a writable "
                         "cgroup filesystem; 0: no quota)")
+    p.add_argument("--bare-writes", choices=["asgi", "direct"], default="asgi",
+                   help="how the bare server writes its frames: Hypercorn's ASGI send (the baseline the figures "
+                        "are defined against), or one prebuilt frame written straight to each socket as "
+                        "OrbitChat does (the cost of the full stack over the same transport)")
     p.add_argument("--keep-logs", metavar="DIR", help="copy the servers' logs to DIR at the end")
     # internal: the server side of the benchmark
     p.add_argument("--serve", choices=["orbit", "bare"], help=argparse.SUPPRESS)
@@ -1352,7 +1368,7 @@ def main(argv: list[str] | None = None) -> None:
             # side by side.
             servers = {"orbit": common.spawn(__file__, "orbit", base, logs)}
             nats_pid = None
-            starting = {"bare": common.launch(__file__, "bare", [], logs)}
+            starting = {"bare": common.launch(__file__, "bare", ["--bare-writes", args.bare_writes], logs)}
             if args.scale_size:
                 nats, url = start_nats(logs)
                 nats_pid = nats.pid
