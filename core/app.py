@@ -5,6 +5,7 @@ from quart import Quart, Response, request
 from werkzeug.exceptions import HTTPException
 
 from core.config import Config
+from core.ddp.asgi import mount as mount_ddp
 from core.ddp.gateway import DdpGateway
 from core.errors import ApiError
 from core.kernel import Kernel
@@ -25,11 +26,7 @@ def create_app(config: Config | None = None) -> Quart:
     ddp = DdpGateway(kernel)
     kernel.ddp_gateway = ddp
     app.add_url_rule("/api/<path:path>", "rest", rest.__call__, methods=ALL_METHODS)
-    app.add_websocket("/websocket", "ddp", ddp.serve)
-    async def sockjs_socket(server: str, session: str) -> None:
-        await ddp.serve(sockjs=True)
-
-    app.add_websocket("/sockjs/<server>/<session>/websocket", "sockjs", sockjs_socket)
+    mount_ddp(app, ddp)   # /websocket and SockJS's websocket path, as plain ASGI in front of Quart
     app.add_url_rule("/sockjs/info", "sockjs_info", sockjs_info, methods=["GET"])
 
     @app.before_request

@@ -10,13 +10,12 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from quart import websocket
-
 from core import jsonutil
+from core.ddp.asgi import AsgiWebsocket, ClientGone
 from core.ddp.connection import DdpConnection, Subscription
 from core.ddp.registry import DdpMethod
 from core.ddp.wire import DirectWriter, direct_writer, wire_of
@@ -36,20 +35,6 @@ CLOSE_SERVICE_RESTART = 1012
 CLOSE_IDLE = 4000
 # Seconds a closing connection's sender gets to flush; a client that reads nothing never lets it finish.
 CLOSE_GRACE = 2.0
-
-
-def asgi_send(ws: Any) -> Callable[[dict], Awaitable[None]]:
-    """The server's own ASGI `send` under Quart's websocket object (after `accept`). Quart's `send` yields
-    to the event loop and builds a header set for every frame, which doubles the cost of a fan-out; frames
-    written here go straight to Hypercorn. Falls back to Quart's `send` if its internals ever differ."""
-    bound = getattr(ws, "_send", None)
-    args = getattr(bound, "args", ())
-    if args and callable(args[0]):
-        return args[0]
-
-    async def via_quart(event: dict) -> None:
-        await ws.send(event["text"])
-    return via_quart
 
 
 def sockjs_frame(frame: str) -> str:
@@ -100,17 +85,23 @@ class DdpGateway:
         self._running.add(fut)
         fut.add_done_callback(self._running.discard)
 
-    async def serve(self, sockjs: bool = False) -> None:
+    async def serve(self, ws: AsgiWebsocket, sockjs: bool = False) -> None:
         """One socket. `sockjs`: the SockJS websocket transport (`o` on open, frames as `a[...]`, close as
         `c[code,"reason"]`), which Meteor-based clients use at `/sockjs/<server>/<session>/websocket`."""
+        try:
+            await self._serve(ws, sockjs)
+        except ClientGone:   # the client went away: `_serve` has cleaned up
+            pass
+
+    async def _serve(self, ws: AsgiWebsocket, sockjs: bool) -> None:
         k = self.kernel
-        conn = DdpConnection(k.config.ddp_send_queue, k.client_ip(websocket.headers, websocket.remote_addr),
-                             websocket.headers.get("User-Agent"))
+        headers = ws.headers
+        conn = DdpConnection(k.config.ddp_send_queue, k.client_ip(headers, ws.remote_addr),
+                             headers.get("User-Agent"))
         conn.sockjs = sockjs
-        ws = websocket._get_current_object()
         await ws.accept()
         if sockjs:
-            await ws.send("o")
+            await ws.send_text("o")
         k.ddp.connections[conn.id] = conn
         self._ensure_sweeper()
         sender = asyncio.create_task(self._sender(ws, conn))
@@ -140,12 +131,12 @@ class DdpGateway:
         if conn.closing is not None:
             # Last, after cleanup: a client that reads nothing may hold this up, but none of our state.
             if sockjs:
-                await ws.send(f'c[{conn.closing},"Connection closed"]')
+                await ws.send_text(f'c[{conn.closing},"Connection closed"]')
             await ws.close(conn.closing)
 
-    async def _receive(self, ws: Any, conn: DdpConnection) -> None:
+    async def _receive(self, ws: AsgiWebsocket, conn: DdpConnection) -> None:
         """Read frames until the connection is closed; returns when `close` was asked (the socket still
-        open), raises when the client went away."""
+        open), raises ClientGone when the client went away."""
         limit = self.kernel.config.max_ddp_frame_bytes
         reader = asyncio.current_task()
         while conn.closing is None:
@@ -323,8 +314,8 @@ class DdpGateway:
         conn.send({"msg": "nosub", "id": sid})
 
     # -- sending, heartbeat, cleanup ----------------------------------------------------------------
-    async def _sender(self, ws: Any, conn: DdpConnection) -> None:
-        send = asgi_send(ws)
+    async def _sender(self, ws: AsgiWebsocket, conn: DdpConnection) -> None:
+        send = ws.send
         sockjs = conn.sockjs
         direct = None if sockjs else direct_writer(send)
         if direct is not None:

@@ -8,13 +8,11 @@ import asyncio
 import pytest
 import websockets
 from hypercorn.asyncio import serve
-from quart import Quart, websocket
 from wsproto import ConnectionType
 from wsproto.connection import Connection
 from wsproto.events import TextMessage
 
 from core.config import Config
-from core.ddp.gateway import asgi_send
 from core.ddp.wire import SharedFrame, direct_writer, text_frame, wire_of
 from core.server import decline_ws_compression, hypercorn_config, listening_socket
 
@@ -35,7 +33,29 @@ def test_shared_frame_is_encoded_once():
     assert wire_of(frame) == text_frame(frame) == wire_of('{"msg":"changed"}')
 
 
-async def serving(app: Quart):
+def websocket_app(handler):
+    """A plain ASGI app (as core.ddp.asgi serves DDP) running `handler(receive, send)` for a websocket."""
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await common_lifespan(receive, send)
+        elif scope["type"] == "websocket":
+            assert (await receive())["type"] == "websocket.connect"
+            await send({"type": "websocket.accept"})
+            await handler(receive, send)
+    return app
+
+
+async def common_lifespan(receive, send):
+    while True:
+        event = await receive()
+        if event["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif event["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def serving(app):
     sock = listening_socket()
     port = sock.getsockname()[1]
     stop = asyncio.Event()
@@ -45,20 +65,18 @@ async def serving(app: Quart):
 
 async def test_direct_writes_under_hypercorn():
     decline_ws_compression()                      # as core.server.run does
-    app = Quart(__name__)
     seen: dict = {}
 
-    @app.websocket("/ws")
-    async def ws():
-        await websocket.accept()
-        out = direct_writer(asgi_send(websocket._get_current_object()))
+    async def handler(receive, send):
+        out = direct_writer(send)
         seen["direct"] = out is not None
         assert await out.write([text_frame("one"), SharedFrame("two").wire, text_frame("x" * 70_000)])
-        await websocket.send("three")                            # Hypercorn's own path, in order after
+        await send({"type": "websocket.send", "text": "three"})   # Hypercorn's own path, in order after
         seen["out"] = out
-        await websocket.receive()                                # the client says bye, then closes
+        await receive()                                             # the client says bye, then closes
+        await receive()
 
-    port, stop, server = await serving(app)
+    port, stop, server = await serving(websocket_app(handler))
     try:
         async with websockets.connect(f"ws://127.0.0.1:{port}/ws", max_size=None) as client:
             got = [await client.recv() for _ in range(4)]
@@ -66,7 +84,7 @@ async def test_direct_writes_under_hypercorn():
             await client.send("bye")
         out = seen["out"]
         async with asyncio.timeout(5):
-            while out.usable():                                  # the close handshake is done
+            while out.usable():                                     # the close handshake is done
                 await asyncio.sleep(0.01)
         assert seen["direct"] is True
         assert await out.write([text_frame("never")]) is False
@@ -80,17 +98,14 @@ async def test_no_direct_path_on_a_compressed_socket(monkeypatch):
     import hypercorn.protocol.ws_stream as hypercorn_ws
     from wsproto.extensions import PerMessageDeflate
     monkeypatch.setattr(hypercorn_ws, "PerMessageDeflate", PerMessageDeflate)
-    app = Quart(__name__)
     seen: dict = {}
 
-    @app.websocket("/ws")
-    async def ws():
-        await websocket.accept()
-        seen["direct"] = direct_writer(asgi_send(websocket._get_current_object()))
-        await websocket.send("hello")
-        await websocket.receive()
+    async def handler(receive, send):
+        seen["direct"] = direct_writer(send)
+        await send({"type": "websocket.send", "text": "hello"})
+        await receive()
 
-    port, stop, server = await serving(app)
+    port, stop, server = await serving(websocket_app(handler))
     try:
         async with websockets.connect(f"ws://127.0.0.1:{port}/ws") as client:
             assert client.response.headers.get("sec-websocket-extensions", "").startswith("permessage-deflate")
