@@ -42,6 +42,7 @@ class DdpProbe:
             DdpMethod("probe/limited", self.nothing, auth=False, rate_limit=(2, 60000)),
             DdpMethod("probe/slow", self.slow, auth=False, params=ANY_PARAMS),
             DdpMethod("probe/login", self.login, auth=False, params=ANY_PARAMS),
+            DdpMethod("probe/client", self.client, auth=False),
         ]
 
     @hookimpl
@@ -58,6 +59,9 @@ class DdpProbe:
 
     async def whoami(self, inv: MethodInvocation) -> Any:
         return inv.ctx.username
+
+    async def client(self, inv: MethodInvocation) -> Any:
+        return {"ip": inv.ctx.ip, "userAgent": inv.ctx.user_agent}
 
     async def crash(self, inv: MethodInvocation) -> None:
         raise RuntimeError("internal detail: password=hunter2")
@@ -120,6 +124,20 @@ async def test_handshake_connected_with_session(ddp_server):
     await ws.send(json.dumps({"msg": "connect", "version": "1"}))
     assert (await recv(ws))["reason"] == "Already connected"
     await ws.close()
+
+
+@pytest.mark.parametrize("forwarded, ip", [("0", "127.0.0.1"), ("1", "203.0.113.9")])
+async def test_client_address_and_agent(server_factory, forwarded, ip):
+    """The socket's client address (the proxy's X-Forwarded-For hop with HTTP_FORWARDED_COUNT) and
+    User-Agent reach methods, as they do REST routes."""
+    srv = await server_factory(plugins=(DdpProbe(),), env={"HTTP_FORWARDED_COUNT": forwarded})
+    headers = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9", "User-Agent": "OrbitProbe/1.0"}
+    async with websockets.connect(srv.ws_url, additional_headers=headers, user_agent_header=None) as ws:
+        assert json.loads(await ws.recv()) == {"server_id": "0"}
+        await ws.send(json.dumps({"msg": "connect", "version": "1"}))
+        assert json.loads(await ws.recv())["msg"] == "connected"
+        await ws.send(json.dumps({"msg": "method", "id": "1", "method": "probe/client", "params": []}))
+        assert (await recv(ws))["result"] == {"ip": ip, "userAgent": "OrbitProbe/1.0"}
 
 
 async def test_unsupported_version_fails(ddp_server):
