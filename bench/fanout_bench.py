@@ -1151,7 +1151,6 @@ async def bench(run: Run) -> None:
     common.raise_open_files_limit()
     cast = await cast_and_rooms(run)
     await warm_rooms(run, cast)
-    print(run.setup_notes[-1], flush=True)
     await setup_server(run, "orbit", run.orbit_sizes, cast)
     await setup_server(run, "bare", a.sizes, cast)
     if a.scale_size:

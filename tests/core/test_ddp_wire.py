@@ -36,23 +36,11 @@ def test_shared_frame_is_encoded_once():
 def websocket_app(handler):
     """A plain ASGI app (as core.ddp.asgi serves DDP) running `handler(receive, send)` for a websocket."""
     async def app(scope, receive, send):
-        if scope["type"] == "lifespan":
-            await common_lifespan(receive, send)
-        elif scope["type"] == "websocket":
+        if scope["type"] == "websocket":      # (lifespan: returning at once means "none needed")
             assert (await receive())["type"] == "websocket.connect"
             await send({"type": "websocket.accept"})
             await handler(receive, send)
     return app
-
-
-async def common_lifespan(receive, send):
-    while True:
-        event = await receive()
-        if event["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif event["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
 
 
 async def serving(app):
