@@ -35,6 +35,8 @@ CLOSE_SERVICE_RESTART = 1012
 CLOSE_IDLE = 4000
 # Seconds a closing connection's sender gets to flush; a client that reads nothing never lets it finish.
 CLOSE_GRACE = 2.0
+# Bytes of queued frames written at once (the transport's default high-water mark).
+WRITE_BATCH_BYTES = 64 * 1024
 
 
 def sockjs_frame(frame: str) -> str:
@@ -329,15 +331,18 @@ class DdpGateway:
 
     @staticmethod
     async def _write_direct(conn: DdpConnection, out: DirectWriter) -> None:
-        """Everything queued goes out in one write; a shared frame's bytes are built once for all sockets."""
+        """What is queued goes out in one write of up to WRITE_BATCH_BYTES (so a slow reader's frames wait in
+        its bounded outbox, not in the transport); a shared frame's bytes are built once for all sockets."""
         outbox = conn.outbox
         while True:
             frame = await conn.next_frame()
             if frame is None:
                 return
             batch = [wire_of(frame)]
-            while outbox and outbox[0] is not None:
+            size = len(batch[0])
+            while outbox and outbox[0] is not None and size < WRITE_BATCH_BYTES:
                 batch.append(wire_of(outbox.popleft()))
+                size += len(batch[-1])
             if not await out.write(batch):
                 return   # the socket is closing: the done callback closes the connection
 
