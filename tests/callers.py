@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from tests.users import TestUser
 
 
@@ -73,6 +75,27 @@ async def caller(srv: Any, username: str, **kw: Any) -> Caller:
     """A new user (tests/users.create_user keywords: roles, name, password, ...) as a Caller."""
     from tests.users import create_user
     return Caller(srv, await create_user(srv, username, **kw))
+
+
+# The usual cast, as fixtures over the suite's own `srv` (a conftest imports the ones it uses).
+@pytest.fixture
+async def admin(srv: Any) -> Caller:
+    return await caller(srv, "boss", roles=("admin", "user"))
+
+
+@pytest.fixture
+async def alice(srv: Any) -> Caller:
+    return await caller(srv, "alice", name="Alice Liddell")
+
+
+@pytest.fixture
+async def bob(srv: Any) -> Caller:
+    return await caller(srv, "bob", name="Bob")
+
+
+@pytest.fixture
+async def carol(srv: Any) -> Caller:
+    return await caller(srv, "carol", name="Carol")
 
 
 async def settle(srv: Any, rounds: int = 1) -> None:

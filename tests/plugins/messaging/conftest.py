@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.callers import Caller, EventLog, caller, settle  # noqa: F401  (test modules import these from here)
+# The cast fixtures (admin, alice, bob, carol), and what test modules import from here:
+from tests.callers import Caller, EventLog, admin, alice, bob, caller, carol, settle  # noqa: F401
 
 PLUGINS = ("settings", "accounts", "authorization", "rooms", "messaging")
 ENV = {"ORBITCHAT_BCRYPT_ROUNDS": "4"}
@@ -21,24 +22,8 @@ async def srv(server_factory):
     return await make_server(server_factory)
 
 
-@pytest.fixture
-async def alice(srv) -> Caller:
-    return await caller(srv, "alice", name="Alice Liddell")
 
 
-@pytest.fixture
-async def bob(srv) -> Caller:
-    return await caller(srv, "bob", name="Bob")
-
-
-@pytest.fixture
-async def carol(srv) -> Caller:
-    return await caller(srv, "carol", name="Carol")
-
-
-@pytest.fixture
-async def admin(srv) -> Caller:
-    return await caller(srv, "boss", roles=("admin", "user"))
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.callers import Caller, EventLog, caller, settle  # noqa: F401  (test modules import these from here)
-from tests.users import create_user
+# The cast fixtures (admin, alice, bob, carol), and what test modules import from here:
+from tests.callers import Caller, EventLog, admin, alice, bob, caller, carol, settle  # noqa: F401
 
 PLUGINS = ("settings", "accounts", "authorization", "rooms")
 
@@ -15,24 +15,8 @@ async def srv(server_factory):
     return await server_factory(plugins=PLUGINS, env={"ORBITCHAT_BCRYPT_ROUNDS": "4"})
 
 
-@pytest.fixture
-async def admin(srv) -> Caller:
-    return Caller(srv, await create_user(srv, "boss", roles=("admin", "user")))
 
 
-@pytest.fixture
-async def alice(srv) -> Caller:
-    return Caller(srv, await create_user(srv, "alice", name="Alice Liddell"))
-
-
-@pytest.fixture
-async def bob(srv) -> Caller:
-    return Caller(srv, await create_user(srv, "bob", name="Bob"))
-
-
-@pytest.fixture
-async def carol(srv) -> Caller:
-    return Caller(srv, await create_user(srv, "carol", name="Carol"))
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.callers import Caller, EventLog, caller  # noqa: F401  (test modules import these from here)
+# The cast fixtures (admin, alice, bob, carol), and what test modules import from here:
+from tests.callers import Caller, EventLog, admin, alice, bob, caller, carol  # noqa: F401
 from tests.callers import settle as _settle
 
 PLUGINS = ("settings", "accounts", "authorization", "rooms", "messaging", "teams")
@@ -17,24 +18,8 @@ async def srv(server_factory):
     return await server_factory(plugins=PLUGINS)
 
 
-@pytest.fixture
-async def admin(srv) -> Caller:
-    return await caller(srv, "boss", roles=("admin", "user"))
 
 
-@pytest.fixture
-async def alice(srv) -> Caller:
-    return await caller(srv, "alice", name="Alice Liddell")
-
-
-@pytest.fixture
-async def bob(srv) -> Caller:
-    return await caller(srv, "bob", name="Bob")
-
-
-@pytest.fixture
-async def carol(srv) -> Caller:
-    return await caller(srv, "carol", name="Carol")
 
 
 async def make_team(creator: Caller, name: str = "crew", kind: int = 0, **extra: Any) -> dict:
