@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import json
 import os
 import select
-import signal
 import statistics
 import subprocess
 import sys
@@ -35,6 +33,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `core` importable from the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import common  # noqa: E402
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 ADMIN = ("benchadmin", "bench-admin-pw")
 LOGIN_USER = ("loginbench", "login-bench-pw")
@@ -42,12 +42,6 @@ ME_USER = ("mebench", "me-bench-pw")
 
 
 # -- server process ----------------------------------------------------------------------------------------
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
 
 async def serve(args: argparse.Namespace) -> None:
     from core.app import create_app
@@ -62,16 +56,11 @@ async def serve(args: argparse.Namespace) -> None:
     cfg = Config(port=port, data_dir=Path(args.data_dir), plugins=("settings", "accounts", "authorization"),
                  env=env)
     app = create_app(cfg)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = common.stop_event()
 
     @app.before_serving
     async def _ready() -> None:
-        sys.stdout.write(f"READY {port}\n")
-        sys.stdout.flush()
-        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())   # the admin line and later output go to the log
+        common.announce(port)   # the admin line and later output go to the log
 
     await run(app, cfg, stop, sock)
 
@@ -106,7 +95,7 @@ def spawn(data_dir: str, bcrypt_rounds: int, log: Path) -> Server:
            "--bcrypt-rounds", str(bcrypt_rounds)]
     with open(log, "wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
-                                preexec_fn=_die_with_parent, close_fds=True)  # noqa: PLW1509
+                                preexec_fn=common.die_with_parent, close_fds=True)  # noqa: PLW1509
     deadline, buf = time.monotonic() + 60, b""
     while True:
         for line in buf.split(b"\n")[:-1]:

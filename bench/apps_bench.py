@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import io
 import json
 import os
@@ -38,6 +37,8 @@ from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make `core` importable from the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
 
 ADMIN = ("benchadmin", "bench-admin-pw")
 PLUGINS = ("settings", "accounts", "authorization", "rooms", "messaging", "apps_engine")
@@ -99,12 +100,6 @@ def pct(samples: list[float], q: float) -> float:
 
 
 # -- server process ----------------------------------------------------------------------------------------
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
 
 async def serve(args: argparse.Namespace) -> None:
     from core.app import create_app
@@ -118,16 +113,11 @@ async def serve(args: argparse.Namespace) -> None:
     cfg = Config(port=port, data_dir=Path(args.data_dir), plugins=PLUGINS, env=env,
                  lock_path=Path(args.data_dir) / "plugin.lock")
     app = create_app(cfg)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = common.stop_event()
 
     @app.before_serving
     async def _ready() -> None:
-        sys.stdout.write(f"READY {port}\n")
-        sys.stdout.flush()
-        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        common.announce(port)
 
     await run(app, cfg, stop, sock)
 
@@ -135,7 +125,7 @@ async def serve(args: argparse.Namespace) -> None:
 def start_server(data_dir: str, log_path: Path) -> tuple[subprocess.Popen, int]:
     log = open(log_path, "wb")
     proc = subprocess.Popen([sys.executable, __file__, "--serve", "--data-dir", data_dir], stdout=subprocess.PIPE,
-                            stderr=log, preexec_fn=_die_with_parent)
+                            stderr=log, preexec_fn=common.die_with_parent)
     deadline = time.monotonic() + 90
     line = b""
     while time.monotonic() < deadline:
