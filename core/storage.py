@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from pymongo import AsyncMongoClient, MongoClient
 
@@ -124,6 +125,16 @@ async def connect(url: str) -> AsyncMongoClient:
         return client
     await client.close()
     return make_client(url, retry_writes=False)
+
+
+async def retire_indexes(collection: Any, *names: str) -> list[str]:
+    """Drop indexes a model no longer declares (replaced under a new name: an index's options cannot change
+    in place); returns the ones that existed. Idempotent, so every start may call it."""
+    existing = await collection.index_information()
+    dropped = [name for name in names if name in existing]
+    for name in dropped:
+        await collection.drop_index(name)
+    return dropped
 
 
 def describe(url: str) -> str:

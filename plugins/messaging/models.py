@@ -14,6 +14,9 @@ from beanie import Document
 from pydantic import ConfigDict, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+PINNED_INDEX = "rid_1_pinned_1_ts_-1_pinned"
+RETIRED_INDEXES = ("rid_1_pinned_1_ts_-1",)   # the same keys over every message, before PINNED_INDEX
+
 
 class Message(Document):
     """A message: user text, or a system message when `t` is set (`uj`, `ul`, `rm`, `message_pinned`...)."""
@@ -62,8 +65,9 @@ class Message(Document):
             IndexModel([("rid", ASCENDING), ("_updatedAt", ASCENDING)], name="rid_1__updatedAt_1"),
             IndexModel([("tmid", ASCENDING), ("ts", ASCENDING)], name="tmid_1_ts_1"),
             IndexModel([("rid", ASCENDING), ("tlm", DESCENDING)], name="rid_1_tlm_-1"),
+            # Only pinned messages: most messages never are, and each index entry costs every insert.
             IndexModel([("rid", ASCENDING), ("pinned", ASCENDING), ("ts", DESCENDING)],
-                       name="rid_1_pinned_1_ts_-1"),
+                       name=PINNED_INDEX, partialFilterExpression={"pinned": True}),
             IndexModel([("rid", ASCENDING), ("file._id", ASCENDING)], name="rid_1_file._id_1"),
             IndexModel([("u._id", ASCENDING)], name="u._id_1"),
             IndexModel([("mentions._id", ASCENDING)], name="mentions._id_1", sparse=True),

@@ -14,6 +14,7 @@ from core.batching import InsertBatcher
 from core.doccache import DocCache, room_change
 from core.jsonutil import copy_tree
 from core.ratelimit import RateLimiter
+from core.storage import retire_indexes
 from plugins.messaging.constants import (
     DELETE_EVENT,
     MESSAGE_EVENT,
@@ -23,6 +24,7 @@ from plugins.messaging.constants import (
     TRASH,
     USERS,
 )
+from plugins.messaging.models import RETIRED_INDEXES
 from plugins.messaging.parsing import DEFAULT_NAME_PATTERN, MentionParser
 
 USER_FIELDS = {"_id": 1, "username": 1, "name": 1, "type": 1, "active": 1, "roles": 1, "language": 1}
@@ -69,6 +71,7 @@ class MessagingService:
         self.log = api.logger("messaging")
         await api.broker.subscribe("watch.rooms", self.on_room_changed)
         await api.broker.subscribe("watch.users", self.on_user_changed)
+        await retire_indexes(self.messages, *RETIRED_INDEXES)
         # The trash is Rocket.Chat's shared record of deletions; messaging writes only its own entries.
         await self.trash.create_index([("__collection__", 1), ("rid", 1), ("_deletedAt", 1)],
                                       name="__collection___1_rid_1__deletedAt_1")
