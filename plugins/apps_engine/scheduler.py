@@ -11,9 +11,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pymongo import ReturnDocument
-
 from core.context import random_id
+from core.storage import find_one_and_update
 from plugins.apps_engine.accessors import AccessorError
 from plugins.apps_engine.store import now
 
@@ -130,10 +129,9 @@ class JobScheduler:
         if not running:
             return False
         t = now()
-        job = await self.jobs.find_one_and_update(
-            {"appId": {"$in": running}, "nextRunAt": {"$lte": t},
-             "$or": [{"lockedAt": None}, {"lockedAt": {"$lt": t - LOCK_TIMEOUT}}]},
-            {"$set": {"lockedAt": t}}, sort=[("nextRunAt", 1)], return_document=ReturnDocument.AFTER)
+        due = {"appId": {"$in": running}, "nextRunAt": {"$lte": t},
+               "$or": [{"lockedAt": None}, {"lockedAt": {"$lt": t - LOCK_TIMEOUT}}]}
+        job = await find_one_and_update(self.jobs, due, {"$set": {"lockedAt": t}}, sort=[("nextRunAt", 1)], after=True)
         if job is None:
             return False
         app = self.engine.running.get(job["appId"])

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from gridfs import AsyncGridFSBucket
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 
 from core import lock as lockfile
 from core.context import random_id
+from core.storage import find_one_and_update
 
 log = logging.getLogger("orbitchat.apps_engine")
 
@@ -71,8 +72,8 @@ class AppStore:
         return record
 
     async def update(self, app_id: str, fields: dict[str, Any]) -> dict[str, Any] | None:
-        return await self.apps.find_one_and_update({"id": app_id}, {"$set": {**fields, "updatedAt": now()}},
-                                                   return_document=ReturnDocument.AFTER)
+        return await find_one_and_update(self.apps, {"id": app_id},
+                                         {"$set": {**fields, "updatedAt": now()}}, after=True)
 
     async def delete(self, app_id: str) -> None:
         await self.apps.delete_one({"id": app_id})

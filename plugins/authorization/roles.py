@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from core.context import random_id
 from core.errors import MeteorError
+from core.storage import find_one_and_update
 from plugins.authorization.service import ROLES_CHANGED, AuthorizationService, now
 
 SCOPES = ("Users", "Subscriptions")
@@ -109,8 +108,8 @@ class RoleService:
         if "name" in changes and await self._name_taken(changes["name"], except_id=role_id):
             raise MeteorError("error-duplicate-role-names-not-allowed", "Role name already exists")
         fields = {k: changes[k] for k in ("name", "description", "scope", "mandatory2fa") if k in changes}
-        role = await self.coll.find_one_and_update({"_id": role_id}, {"$set": {**fields, "_updatedAt": now()}},
-                                                   return_document=ReturnDocument.AFTER)
+        role = await find_one_and_update(self.coll, {"_id": role_id},
+                                         {"$set": {**fields, "_updatedAt": now()}}, after=True)
         await self.emit(ROLES_CHANGED, {"clientAction": "updated", "role": role})
         return role
 
@@ -182,8 +181,8 @@ class RoleService:
         if doc is None or (add and held.issuperset(roles)) or (not add and not held.intersection(roles)):
             return None
         update = {"$addToSet": {"roles": {"$each": roles}}} if add else {"$pull": {"roles": {"$in": roles}}}
-        return await coll.find_one_and_update({"_id": doc["_id"]}, {**update, "$set": {"_updatedAt": now()}},
-                                              return_document=ReturnDocument.AFTER)
+        return await find_one_and_update(coll, {"_id": doc["_id"]},
+                                         {**update, "$set": {"_updatedAt": now()}}, after=True)
 
     async def admin_count(self) -> int:
         return await self.authz.users.count_documents({"roles": "admin", "active": True})

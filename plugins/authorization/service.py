@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import UpdateOne
 
 from core.doccache import DocCache, room_change
 from core.errors import ApiError, MeteorError
+from core.storage import find_one_and_update
 
 HERE = Path(__file__).parent
 PERMISSION_CHANGED = "permission.changed"
@@ -266,9 +267,9 @@ class AuthorizationService:
                 raise MeteorError("error-action-not-allowed", "Removing permission is not allowed")
         docs = []
         for pid, roles in changes:
-            doc = await self.permissions.find_one_and_update(
-                {"_id": pid}, {"$set": {"roles": list(dict.fromkeys(roles)), "_updatedAt": now()}},
-                return_document=ReturnDocument.AFTER)
+            doc = await find_one_and_update(
+                self.permissions, {"_id": pid},
+                {"$set": {"roles": list(dict.fromkeys(roles)), "_updatedAt": now()}}, after=True)
             docs.append(doc)
             await self.reload_one(pid)
             await self.api.emit_watch(PERMISSION_CHANGED, {"clientAction": "updated", "data": doc})

@@ -4,11 +4,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from core.context import Context
 from core.errors import MeteorError
+from core.storage import find_one_and_delete, find_one_and_update
 from plugins.rooms.constants import ROLE_UPDATE_EVENT, ROOM_ROLES, SUBSCRIPTIONS
 from plugins.rooms.creation import new_subscription
 from plugins.rooms.store import RoomStore, ctx_for, now, public_room, user_ref
@@ -114,7 +114,7 @@ class Membership:
             await store.system_message(room["_id"], "ru", remover, user["username"])
         else:
             await store.system_message(room["_id"], "ul", user, user["username"])
-        sub = await store.subs.find_one_and_delete({"rid": room["_id"], "u._id": user["_id"]})
+        sub = await find_one_and_delete(store.subs, {"rid": room["_id"], "u._id": user["_id"]})
         if sub is None:
             return
         await store.to_trash(SUBSCRIPTIONS, [sub])
@@ -184,8 +184,8 @@ class Membership:
                               "This is the last owner. Please set a new owner before removing this one.",
                               {"method": method})
         change = {"$addToSet": {"roles": role}} if add else {"$pull": {"roles": role}}
-        sub = await store.subs.find_one_and_update({"_id": sub["_id"]}, {**change, "$set": {"_updatedAt": now()}},
-                                                   return_document=ReturnDocument.AFTER)
+        sub = await find_one_and_update(store.subs, {"_id": sub["_id"]},
+                                        {**change, "$set": {"_updatedAt": now()}}, after=True)
         await store.emit_subscription("updated", sub)
         kind = "added" if add else "removed"
         await store.system_message(room["_id"], f"subscription-role-{kind}", actor, target["username"],

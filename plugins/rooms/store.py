@@ -8,11 +8,10 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from core.broker import ServiceNotFound
 from core.context import Context
 from core.errors import MeteorError
+from core.storage import find_one_and_update
 from plugins.rooms.constants import (
     HIDDEN_ROOM_FIELDS,
     MEMBER_FIELDS,
@@ -191,7 +190,7 @@ class RoomStore:
         """Apply `update` (a Mongo update document) to a room, stamp `_updatedAt`, announce the change."""
         update = dict(update)
         update["$set"] = {**update.get("$set", {}), "_updatedAt": now()}
-        room = await self.rooms.find_one_and_update({"_id": rid}, update, return_document=ReturnDocument.AFTER)
+        room = await find_one_and_update(self.rooms, {"_id": rid}, update, after=True)
         await self.emit_room("updated", room)
         return room
 
@@ -199,15 +198,14 @@ class RoomStore:
         """As `update_room`, only when the room matches `query`; None (and no event) otherwise."""
         update = dict(update)
         update["$set"] = {**update.get("$set", {}), "_updatedAt": now()}
-        room = await self.rooms.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+        room = await find_one_and_update(self.rooms, query, update, after=True)
         await self.emit_room("updated", room)
         return room
 
     async def update_subscription(self, rid: str, uid: str, update: dict[str, Any]) -> dict[str, Any] | None:
         update = dict(update)
         update["$set"] = {**update.get("$set", {}), "_updatedAt": now()}
-        sub = await self.subs.find_one_and_update({"rid": rid, "u._id": uid}, update,
-                                                  return_document=ReturnDocument.AFTER)
+        sub = await find_one_and_update(self.subs, {"rid": rid, "u._id": uid}, update, after=True)
         await self.emit_subscription("updated", sub)
         return sub
 
