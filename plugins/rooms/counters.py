@@ -208,9 +208,14 @@ class Counters:
             fields: dict[str, Any] = {"lm": latest["ts"]}
             if store.setting("Store_Last_Message", True):
                 fields["lastMessage"] = latest
-            newer = {"_id": rid, "$or": [{"lm": None}, {"lm": {"$lte": latest["ts"]}}]}
-            if await store.update_room_if(newer, {"$inc": {"msgs": count}, "$set": fields}):
-                return
+            change = {"$inc": {"msgs": count}, "$set": fields}
+            # "No `lm` yet, or an older one" as two conditions on `_id`: an `$or` scans every room on the
+            # embedded database. A first `lm` written by another process between the two is older or newer:
+            # the second round takes the first case, and the second leaves only `msgs` to count.
+            older, unset = {"_id": rid, "lm": {"$lte": latest["ts"]}}, {"_id": rid, "lm": None}
+            for newer in (older, unset, older):
+                if await store.update_room_if(newer, change):
+                    return
         await store.update_room(rid, {"$inc": {"msgs": count}})
 
     def _unread_policy(self, kind: str) -> str:

@@ -110,7 +110,8 @@ class RoomMethods:
             except MeteorError:
                 raise not_allowed(method) from None
         else:
-            room = await self.store.rooms.find_one({"t": kind, "$or": [{"name": name}, {"_id": name}]})
+            rooms = self.store.rooms   # by name, else by id: two indexed reads (an `$or` would scan)
+            room = await rooms.find_one({"t": kind, "name": name}) or await rooms.find_one({"t": kind, "_id": name})
             if room is None or not await self.store.can_access(room, inv.ctx.user):
                 raise not_allowed(method)
         return public_room(room)
