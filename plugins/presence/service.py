@@ -74,10 +74,12 @@ class PresenceService:
                 "_updatedAt": ts}
 
     async def insert_connection(self, uid: str, conn_id: str) -> None:
-        """Add a connection record once (the `$ne` guard makes a repeat a no-op)."""
-        await self.sessions.update_one({"_id": uid}, {"$setOnInsert": {"connections": []}}, upsert=True)
-        await self.sessions.update_one({"_id": uid, "connections.id": {"$ne": conn_id}},
-                                       {"$push": {"connections": self.connection_record(conn_id)}})
+        """Add a connection record once. Looked up first rather than guarded by `connections.id: {$ne}`, which
+        the embedded database answers by scanning every user's sessions. Two adds of one socket racing would
+        record it twice; removal pulls every record with its id."""
+        if await self.sessions.find_one({"_id": uid, "connections.id": conn_id}, {"_id": 1}) is None:
+            await self.sessions.update_one({"_id": uid}, {"$push": {"connections": self.connection_record(conn_id)}},
+                                           upsert=True)
 
     async def add_connection(self, uid: str, conn_id: str) -> None:
         """A DDP session of this process logged in as `uid` (Rocket.Chat's `newConnection`)."""
