@@ -8,6 +8,7 @@ from typing import Any
 from core.rest import Page
 from plugins.rooms.constants import MEMBER_FIELDS, MESSAGES
 from plugins.rooms.store import RoomStore, public_room
+from plugins.rooms.visible import count_shown
 
 
 class Queries:
@@ -80,8 +81,8 @@ class Queries:
             if room["t"] == "d":
                 out["unreads"] = sub.get("unread", 0)
             else:
-                out["unreads"] = await store.db[MESSAGES].count_documents(
-                    {"rid": room["_id"], "_hidden": {"$ne": True}, "ts": {"$gte": since, "$lte": lm}})
+                out["unreads"] = await count_shown(store.db[MESSAGES], room["_id"], {"$gte": since, "$lte": lm},
+                                                   system=True)
             out.update(unreadsFrom=since, userMentions=sub.get("userMentions", 0), joined=True)
         if admin or member:
             out.update(msgs=room.get("msgs", 0), latest=lm, members=room.get("usersCount", 0))

@@ -8,6 +8,7 @@ from typing import Any
 from core.errors import MeteorError
 from plugins.rooms.constants import MESSAGES, MESSAGES_READ_EVENT, ROOMS, SUBSCRIPTIONS
 from plugins.rooms.store import RoomStore, now, public_room
+from plugins.rooms.visible import count_shown, last_shown
 
 MAX_UNREAD_COUNT = 10_000
 
@@ -37,24 +38,20 @@ class ReadState:
         """Rocket.Chat's `unreadMessages`: from a given message on, or from the room's last message."""
         store = self.store
         messages = store.db[MESSAGES]
-        visible = {"_hidden": {"$ne": True}, "t": {"$exists": False}}
         if message_id is not None:
             message = await messages.find_one({"_id": message_id}, {"u": 1, "rid": 1, "ts": 1})
             if message is None or (message.get("u") or {}).get("_id") == user["_id"]:
                 raise MeteorError("error-action-not-allowed", "Not allowed", {"method": "unreadMessages"})
         else:
             assert room is not None
-            cursor = messages.find({"rid": room["_id"], **visible}, {"rid": 1, "ts": 1}).sort("ts", -1).limit(1)
-            found = [m async for m in cursor]
-            if not found:
+            message = await last_shown(messages, room["_id"])
+            if message is None:
                 raise MeteorError("error-no-message-for-unread", "There are no messages to mark unread",
                                   {"method": "unreadMessages"})
-            message = found[0]
         rid = message["rid"]
         if await store.subscription(rid, user["_id"]) is None:
             raise MeteorError("error-invalid-subscription", "Invalid subscription", {"method": "unreadMessages"})
-        unread = await messages.count_documents({"rid": rid, "ts": {"$gte": message["ts"]}, **visible},
-                                                limit=MAX_UNREAD_COUNT)
+        unread = await count_shown(messages, rid, {"$gte": message["ts"]}, limit=MAX_UNREAD_COUNT)
         await store.update_subscription(rid, user["_id"], {"$set": {"open": True, "alert": True, "ls": message["ts"],
                                                                     "unread": max(1, unread)}})
 

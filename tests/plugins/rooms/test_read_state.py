@@ -284,3 +284,27 @@ async def test_many_members_alerted_by_index_sender_untouched(srv, alice):
     subs = {s["u"]["_id"]: s async for s in db["rocketchat_subscription"].find({"rid": room["_id"]})}
     assert all(s["alert"] is True and s["open"] is True for uid, s in subs.items() if uid != alice.id)
     assert (subs[alice.id]["alert"], subs[alice.id]["open"]) == (False, False)
+
+
+async def test_unread_counts_skip_edit_history_and_system_messages(srv, alice, bob):
+    """Counted over the room's time window (no `$ne` query, which the embedded database answers by a scan):
+    edit-history copies never count, system messages count in `counters` but are never the unread start."""
+    from datetime import UTC, datetime, timedelta
+    room = (await alice.ok("POST", "channels.create", name="history", members=["bob"]))["channel"]
+    rid = room["_id"]
+    await bob.ok("POST", "subscriptions.read", rid=rid)
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
+    docs = [{"_id": "seen", "rid": rid, "msg": "visible", "ts": base, "u": {"_id": alice.id}},
+            {"_id": "copy", "rid": rid, "msg": "old text", "ts": base + timedelta(seconds=1), "_hidden": True,
+             "u": {"_id": alice.id}},
+            {"_id": "sys", "rid": rid, "msg": "bob", "t": "uj", "ts": base + timedelta(seconds=2),
+             "u": {"_id": bob.id}}]
+    await srv.kernel.db["rocketchat_message"].insert_many(docs)
+    await srv.kernel.db["rocketchat_room"].update_one({"_id": rid}, {"$set": {"lm": base + timedelta(seconds=3)}})
+    await srv.kernel.broker.emit("watch.rooms", {"clientAction": "updated", "id": rid})
+    body = await bob.ok("GET", "channels.counters", roomId=rid)
+    assert body["unreads"] == 2                        # "seen" and the system message, not the copy
+    await bob.ok("POST", "subscriptions.unread", roomId=rid)
+    sub = await sub_of(bob, rid)
+    assert sub["ls"] == base.strftime("%Y-%m-%dT%H:%M:%S.000Z")     # the last shown message: "seen"
+    assert sub["unread"] == 1                          # from "seen" on, shown messages only
