@@ -10,6 +10,8 @@ from plugins.rooms.constants import MEMBER_FIELDS, MESSAGES
 from plugins.rooms.store import RoomStore, public_room
 from plugins.rooms.visible import count_shown
 
+MEMBERS_CHUNK = 100   # ids per `$in`: long `$in` lists cost the embedded database quadratic time
+
 
 class Queries:
     def __init__(self, store: RoomStore) -> None:
@@ -54,19 +56,22 @@ class Queries:
             ids = [s["u"]["_id"] async for s in cursor]
             found = {u["_id"]: u for u in await store.users_by_ids(ids)}
             return {"members": [found[i] for i in ids if i in found], "total": total}
+        # Filtered: the room's members are read (by id, in chunks) and matched here. The same query in the
+        # database (`active: {$ne: false}`, an `$or` of two regexes) scans every user on the embedded one.
         ids = [s["u"]["_id"] async for s in store.subs.find({"rid": rid}, {"u._id": 1})]
-        query: dict[str, Any] = {"_id": {"$in": ids}, "active": {"$ne": False}}
-        if text:
-            pattern = re.escape(text)
-            query["$or"] = [{"username": {"$regex": pattern, "$options": "i"}},
-                            {"name": {"$regex": pattern, "$options": "i"}}]
-        if status:
-            query["status"] = {"$in": list(status)}
-        total = await store.users.count_documents(query)
-        cursor = store.users.find(query, MEMBER_FIELDS).sort("username", direction).skip(page.offset)
-        if page.count:
-            cursor = cursor.limit(page.count)
-        return {"members": [u async for u in cursor], "total": total}
+        pattern = re.compile(re.escape(text), re.IGNORECASE) if text else None
+        statuses = set(status or ())
+        found = []
+        for start in range(0, len(ids), MEMBERS_CHUNK):
+            async for user in store.users.find({"_id": {"$in": ids[start:start + MEMBERS_CHUNK]}}, MEMBER_FIELDS):
+                if user.get("active") is False or (statuses and user.get("status") not in statuses):
+                    continue
+                if pattern and not any(pattern.search(str(user.get(k) or "")) for k in ("username", "name")):
+                    continue
+                found.append(user)
+        found.sort(key=lambda u: str(u.get("username") or ""), reverse=direction == -1)
+        end = page.offset + page.count if page.count else None
+        return {"members": found[page.offset:end], "total": len(found)}
 
     async def counters(self, room: Mapping[str, Any], uid: str, admin: bool) -> dict[str, Any]:
         """channels/groups/im.counters."""

@@ -216,3 +216,21 @@ async def test_open_and_close(srv, alice):
     await alice.ok("POST", "channels.close", roomId=ch["_id"])
     assert (await alice.ok("GET", "subscriptions.getOne", roomId=ch["_id"]))["subscription"]["open"] is False
     await alice.ok("POST", "channels.open", roomId=ch["_id"])
+
+
+async def test_members_filtered_by_text_and_status(srv, alice, bob, carol):
+    """Matched on username or name, case-insensitively; inactive users never listed; paged after filtering."""
+    ch = await make_channel(alice, "filtered", members=["bob", "carol"])
+    users = srv.kernel.db["users"]
+    await users.update_one({"_id": bob.id}, {"$set": {"status": "away", "name": "Bob Carpenter"}})
+    await users.update_one({"_id": alice.id}, {"$set": {"status": "online"}})
+    await users.update_one({"_id": carol.id}, {"$set": {"status": "online"}})
+    by_text = await alice.ok("GET", "channels.members", roomId=ch["_id"], filter="car")
+    assert [m["username"] for m in by_text["members"]] == ["bob", "carol"] and by_text["total"] == 2
+    page = await alice.ok("GET", "channels.members", roomId=ch["_id"], filter="car", count=1, offset=1)
+    assert [m["username"] for m in page["members"]] == ["carol"] and page["total"] == 2
+    online = await alice.ok("GET", "channels.members", roomId=ch["_id"], status=["online"], sort='{"username":-1}')
+    assert [m["username"] for m in online["members"]] == ["carol", "alice"]
+    await users.update_one({"_id": carol.id}, {"$set": {"active": False}})
+    assert [m["username"] for m in (await alice.ok("GET", "channels.members", roomId=ch["_id"],
+                                                   filter="car"))["members"]] == ["bob"]
