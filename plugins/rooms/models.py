@@ -49,6 +49,9 @@ class Room(Document):
             IndexModel([("t", ASCENDING)], name="t_1"),
             IndexModel([("uids", ASCENDING)], name="uids_1", sparse=True),
             IndexModel([("_updatedAt", ASCENDING)], name="_updatedAt_1"),
+            # a team's rooms (only team rooms have the fields)
+            IndexModel([("teamId", ASCENDING), ("teamDefault", ASCENDING)], name="teamId_1_teamDefault_1",
+                       sparse=True),
         ]
 
 

@@ -126,9 +126,11 @@ class TeamStore:
         keys = list(dict.fromkeys(k for k in keys if isinstance(k, str) and k))
         if not keys:
             return []
-        found = [u async for u in self.users.find({"active": True, "$or": [{"_id": {"$in": keys}},
-                                                                          {"username": {"$in": keys}}]},
-                                                  {"username": 1, "name": 1})]
+        by_id: dict[str, dict] = {}
+        for field in ("_id", "username"):   # two indexed reads: an `$or` scans every user on the embedded database
+            async for user in self.users.find({field: {"$in": keys}, "active": True}, {"username": 1, "name": 1}):
+                by_id[user["_id"]] = user
+        found = list(by_id.values())
         rank = {k: i for i, k in enumerate(keys)}
         return sorted(found, key=lambda u: min(rank.get(u["_id"], 1 << 30), rank.get(u.get("username"), 1 << 30)))
 

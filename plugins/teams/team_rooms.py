@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import MeteorError
@@ -80,8 +81,9 @@ class TeamRooms:
         if is_default:
             limit = int(store.api.settings.get("API_User_Limit", DEFAULT_USER_LIMIT) or DEFAULT_USER_LIMIT)
             creator = (room.get("u") or {}).get("_id")
-            cursor = store.members.find({"teamId": room["teamId"], "userId": {"$ne": creator}}, {"userId": 1})
-            async for member in cursor.limit(limit):
+            members = [m async for m in store.members.find({"teamId": room["teamId"]}, {"userId": 1})
+                       if m["userId"] != creator]   # in code: an `$ne` query scans on the embedded database
+            for member in members[:limit]:
                 try:
                     await store.rooms_call("add_user", room["_id"], member["userId"], actor["_id"])
                 except MeteorError:
@@ -101,10 +103,8 @@ class TeamRooms:
 
     async def release(self, team: Mapping[str, Any], include_main: bool) -> None:
         """Rocket.Chat's `unsetTeamIdOfRooms`: the team's rooms go back to the workspace."""
-        query: dict[str, Any] = {"teamId": team["_id"]}
-        if not include_main:
-            query["teamMain"] = {"$exists": False}
-        rids = [r["_id"] async for r in self.store.rooms.find(query, {"_id": 1})]
+        rids = [r["_id"] async for r in self.store.rooms.find({"teamId": team["_id"]}, {"_id": 1, "teamMain": 1})
+                if include_main or "teamMain" not in r]
         if rids:
             await self.store.rooms_call("set_team", rids, None)
 
@@ -120,19 +120,18 @@ class TeamRooms:
         `view-all-team-channels`, only public ones and those the caller is in."""
         store = self.store
         await self._require_visible(user, team)
-        query: dict[str, Any] = {"teamId": team["_id"], "teamMain": {"$exists": False}}
-        if name and name.strip():
-            query["name"] = {"$regex": re.escape(name.strip()), "$options": "i"}
-        if auto_join:
-            query["teamDefault"] = True
+        # The team's rooms through the teamId index, filtered here: the same conditions as a query
+        # (`$exists: false`, `$ne`, `$or`) make the embedded database scan every room.
+        query: dict[str, Any] = {"teamId": team["_id"], **({"teamDefault": True} if auto_join else {})}
+        pattern = re.compile(re.escape(name.strip()), re.IGNORECASE) if name and name.strip() else None
+        rooms = [r async for r in store.rooms.find(query)
+                 if "teamMain" not in r and (pattern is None or pattern.search(str(r.get("name") or "")))]
         if not await store.can(user, "view-all-team-channels", team["roomId"]):
-            private = [r["_id"] async for r in store.rooms.find({**query, "t": {"$ne": "c"}}, {"_id": 1})]
-            query["$or"] = [{"t": "c"}, {"_id": {"$in": sorted(await store.subscribed(user["_id"], private))}}]
-        total = await store.rooms.count_documents(query)
-        cursor = store.rooms.find(query).sort([("ts", 1)]).skip(page.offset)
-        if page.count:
-            cursor = cursor.limit(page.count)
-        return [public_room(r) async for r in cursor], total
+            joined = await store.subscribed(user["_id"], [r["_id"] for r in rooms if r.get("t") != "c"])
+            rooms = [r for r in rooms if r.get("t") == "c" or r["_id"] in joined]
+        rooms.sort(key=lambda r: r.get("ts") or datetime.min.replace(tzinfo=UTC))
+        end = page.offset + page.count if page.count else None
+        return [public_room(r) for r in rooms[page.offset:end]], len(rooms)
 
     async def list_of_user(self, caller: Mapping[str, Any], team: Mapping[str, Any], uid: str, deletable_only: bool,
                            page: Page) -> tuple[list[dict[str, Any]], int]:
