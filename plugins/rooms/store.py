@@ -27,6 +27,7 @@ log = logging.getLogger("orbitchat.rooms")
 
 SYSTEM_MESSAGE_TIMEOUT = 5.0
 ANNOUNCE_BY_ID = 50     # up to this many changed members are read back one by one, more with one room pass
+IDS_PER_QUERY = 100     # ids per `$in`: long `$in` lists cost the embedded database quadratic time
 
 
 def now() -> datetime:
@@ -100,9 +101,11 @@ class RoomStore:
 
     async def users_by_ids(self, uids: Iterable[str], projection: dict | None = None) -> list[dict[str, Any]]:
         ids = list(dict.fromkeys(uids))
-        if not ids:
-            return []
-        return [u async for u in self.users.find({"_id": {"$in": ids}}, projection or MEMBER_FIELDS)]
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            found += [u async for u in self.users.find({"_id": {"$in": ids[start:start + IDS_PER_QUERY]}},
+                                                       projection or MEMBER_FIELDS)]
+        return found
 
     # -- permissions and access ---------------------------------------------------------------------
     async def can(self, user: Mapping[str, Any] | None, permission: str, rid: str | None = None) -> bool:
